@@ -1,0 +1,81 @@
+"""Command-line entry point ``cern-ai-bench``: parse the Hydra config and dispatch.
+
+Examples::
+
+    cern-ai-bench                                   # trigger benchmark, hls4ml MLP, embedded jets
+    cern-ai-bench model=pfn                         # Particle Flow Network on constituents
+    cern-ai-bench dataset=hls4ml trainer.device=cuda trainer.precision=bf16
+    cern-ai-bench dataset.jets_per_class=20000 task.baselines=[gbt]
+    cern-ai-bench --help                            # config groups and every option
+
+Errors caused by the input (missing or corrupt data, bad config values) end the run with one
+message naming what was wrong and exit code 2, not with a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig
+
+from cern_ai_bench.config import ConfigError, register_configs, validate_config
+from cern_ai_bench.engine.distributed import dist_info_from_env
+
+log = logging.getLogger("cern_ai_bench")
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """Exception types that mean bad input rather than a bug (imported lazily)."""
+    from cern_ai_bench.bench.record import RecordError
+    from cern_ai_bench.data.errors import DataError
+    from cern_ai_bench.data.schema import SchemaError
+    from cern_ai_bench.engine.checkpoint import CheckpointError
+    from cern_ai_bench.engine.loop import TrainingDiverged
+    from cern_ai_bench.tasks.trigger import TaskError
+
+    return (
+        ConfigError,
+        DataError,
+        SchemaError,
+        CheckpointError,
+        TrainingDiverged,
+        TaskError,
+        RecordError,
+    )
+
+
+@hydra.main(version_base="1.3", config_path="pkg://cern_ai_bench.configs", config_name="main")
+def _run(cfg: DictConfig) -> None:
+    from cern_ai_bench.bench.run import run_benchmark
+    from cern_ai_bench.bench.summary import format_summary
+
+    run_dir = Path(HydraConfig.get().runtime.output_dir)
+    try:
+        validate_config(cfg)
+        record = run_benchmark(cfg, run_dir)
+    except _user_errors() as error:
+        log.error("%s", error)
+        sys.stderr.write(f"cern-ai-bench: error: {error}\n")
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.stderr.write(
+            f"cern-ai-bench: interrupted; rerun the same command with hydra.run.dir={run_dir} "
+            "to resume from the last checkpoint\n"
+        )
+        sys.exit(130)
+    if dist_info_from_env().is_main:
+        sys.stdout.write(format_summary(record, run_dir) + "\n")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    register_configs()
+    _run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,59 @@
+"""The public files of the jet datasets: URLs and checksum policy (one place, checked by tests).
+
+No checksum of these files is published in any source we could check, so none is pinned here
+(``checksum=None``). Each entry names the API that publishes the MD5 next to the file; it is
+read at download time and the verified SHA-256 is stored in a ``.sha256`` sidecar, so later
+loads verify offline. Pin a checksum here only after checking it against the live record, and
+record it in the dataset card.
+
+Dataset cards: ``datasets/hls4ml.md``, ``datasets/hls4ml_openml.md``, ``datasets/top_tagging.md``.
+"""
+
+from __future__ import annotations
+
+from cern_ai_bench.data.remote import RemoteFile
+
+ZENODO_RECORD_API = "https://zenodo.org/api/records/{record}"
+OPENML_DATA_API = "https://www.openml.org/api/v1/json/data/{data_id}"
+
+#: hls4ml LHC jets, up to 150 constituents per jet (Duarte et al., JINST 13 (2018) P07027).
+HLS4ML_RECORD = 3602260
+HLS4ML_TARBALLS: dict[str, RemoteFile] = {
+    split: RemoteFile(
+        filename=f"hls4ml_LHCjet_150p_{split}.tar.gz",
+        urls=(
+            f"https://zenodo.org/records/{HLS4ML_RECORD}/files/hls4ml_LHCjet_150p_{split}.tar.gz",
+        ),
+        metadata_url=ZENODO_RECORD_API.format(record=HLS4ML_RECORD),
+        metadata_kind="zenodo",
+        landing_page=f"https://zenodo.org/records/{HLS4ML_RECORD}",
+    )
+    for split in ("train", "val")
+}
+
+#: The 16-feature flat copy on OpenML. The numeric id is UNVERIFIED (from third-party
+#: READMEs); the description's ``name`` is checked at download time, so a wrong id fails
+#: loudly instead of fetching another dataset.
+OPENML_NAME = "hls4ml_lhc_jets_hlf"
+OPENML_DATA_ID = 42468
+OPENML_ARFF = RemoteFile(
+    filename=f"{OPENML_NAME}.arff",
+    urls=(),  # the ARFF URL (with its file id) comes from the data description
+    metadata_url=OPENML_DATA_API.format(data_id=OPENML_DATA_ID),
+    metadata_kind="openml",
+    remote_name=OPENML_NAME,
+    landing_page=f"https://www.openml.org/d/{OPENML_DATA_ID}",
+)
+
+#: Top Quark Tagging Reference Dataset (Kasieczka et al., SciPost Phys. 7, 014 (2019)).
+TOP_TAGGING_RECORD = 2603256
+TOP_TAGGING_FILES: dict[str, RemoteFile] = {
+    split: RemoteFile(
+        filename=f"{split}.h5",
+        urls=(f"https://zenodo.org/records/{TOP_TAGGING_RECORD}/files/{split}.h5",),
+        metadata_url=ZENODO_RECORD_API.format(record=TOP_TAGGING_RECORD),
+        metadata_kind="zenodo",
+        landing_page=f"https://zenodo.org/records/{TOP_TAGGING_RECORD}",
+    )
+    for split in ("train", "val", "test")
+}

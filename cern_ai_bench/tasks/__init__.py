@@ -1,0 +1,27 @@
+"""Use cases: the glue between a dataset, a model and its metrics, driven by the engine."""
+
+from __future__ import annotations
+
+import torch
+
+from cern_ai_bench.config import DatasetConfig
+
+TASKS = ("trigger",)
+
+
+def build_task(
+    task_name: str,
+    dataset_cfg: DatasetConfig,
+    model_name: str,
+    device: torch.device,
+    *,
+    progress: bool,
+):
+    """Load the task's data (generating or downloading it when needed) and return the task."""
+    if task_name == "trigger":
+        from cern_ai_bench.data.registry import load_jet_dataset
+        from cern_ai_bench.tasks.trigger import TriggerTask
+
+        dataset = load_jet_dataset(dataset_cfg, progress=progress)
+        return TriggerTask(dataset, model_name, device)
+    raise ValueError(f"task.name: unknown task {task_name!r}; valid: {list(TASKS)}")

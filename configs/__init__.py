@@ -1,0 +1,1 @@
+"""Hydra configs of cern_ai_bench, installed as the cern_ai_bench.configs package."""

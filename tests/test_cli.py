@@ -1,0 +1,92 @@
+"""End to end through the command line and the runner, on a tiny embedded jet sample."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from hydra import compose, initialize_config_module
+
+from cern_ai_bench.bench.record import read_record
+from cern_ai_bench.bench.run import run_benchmark
+from cern_ai_bench.config import register_configs
+
+TINY = ["dataset.jets_per_class=10", "dataset.workers=1", "trainer=smoke", "trainer.batch_size=8"]
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    """A data cache shared by the tests of this module (the tiny sample is generated once)."""
+    return tmp_path_factory.mktemp("data")
+
+
+def _cli(args, data_dir, timeout=600):
+    env = {**os.environ, "CERN_AI_BENCH_DATA": str(data_dir), "HYDRA_FULL_ERROR": "0"}
+    return subprocess.run(
+        [sys.executable, "-m", "cern_ai_bench.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.mark.slow
+def test_main_job_generates_trains_evaluates_and_writes_a_record(data_dir, tmp_path):
+    run_dir = tmp_path / "run"
+    done = _cli([*TINY, f"hydra.run.dir={run_dir}"], data_dir)
+    assert done.returncode == 0, done.stderr[-3000:]
+    record = read_record(run_dir / "record.json")
+    assert record["benchmark"]["model"] == "mlp" and record["status"] == "success"
+    assert record["dataset"]["splits"]["test"] == 10  # 20 % of 10 jets x 5 classes
+    assert all(len(f["sha256"]) == 64 for f in record["dataset"]["files"])
+    assert 0 <= record["quality"]["test"]["accuracy"] <= 1
+    assert record["timing"]["inference"]["latency_batch_1"]["p50_ms"] > 0
+    assert "test accuracy" in done.stdout and str(run_dir / "record.json") in done.stdout
+
+
+def _run_in_process(overrides, run_dir, data_dir, monkeypatch):
+    monkeypatch.setenv("CERN_AI_BENCH_DATA", str(data_dir))
+    register_configs()
+    with initialize_config_module("cern_ai_bench.configs", version_base="1.3"):
+        cfg = compose("main", overrides=[*TINY, *overrides])
+    return run_benchmark(cfg, run_dir)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["pfn", "particle_transformer"])
+def test_constituent_models_run_end_to_end(model, data_dir, tmp_path, monkeypatch):
+    record = _run_in_process([f"model={model}"], tmp_path, data_dir, monkeypatch)
+    assert record["benchmark"]["model"] == model
+    assert read_record(tmp_path / "record.json")["model"]["parameters"] > 1000
+
+
+@pytest.mark.slow
+def test_gbt_baseline_is_recorded_beside_the_network(data_dir, tmp_path, monkeypatch):
+    record = _run_in_process(["task.baselines=[gbt]"], tmp_path, data_dir, monkeypatch)
+    assert "accuracy" in record["quality"]["baselines"]["gbt"]["test"]
+
+
+def test_missing_public_data_is_a_clear_error_not_a_traceback(tmp_path):
+    done = _cli(["dataset=hls4ml", "dataset.download=false", f"hydra.run.dir={tmp_path}"], tmp_path)
+    assert done.returncode == 2
+    assert "cern-ai-bench: error:" in done.stderr
+    assert "zenodo.org" in done.stderr and str(tmp_path) in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_unknown_config_value_names_the_key(tmp_path):
+    done = _cli(["trainer.loader=turbo", f"hydra.run.dir={tmp_path}"], tmp_path)
+    assert done.returncode != 0
+    assert "trainer.loader" in done.stderr and "resident" in done.stderr
+    bad = _cli(["trainer.batch_size=0", f"hydra.run.dir={tmp_path}"], tmp_path)
+    assert bad.returncode == 2 and "trainer.batch_size=0 must be > 0" in bad.stderr
+
+
+def test_help_lists_the_config_groups(tmp_path):
+    done = _cli(["--help"], tmp_path)
+    assert done.returncode == 0
+    for group in ("dataset:", "model:", "trainer:", "task:"):
+        assert group in done.stdout
