@@ -13,7 +13,15 @@ from cern_ai_bench.bench.record import read_record
 from cern_ai_bench.bench.run import run_benchmark
 from cern_ai_bench.config import register_configs
 
-TINY = ["dataset.jets_per_class=10", "dataset.workers=1", "trainer=smoke", "trainer.batch_size=8"]
+TINY = [
+    "dataset.jets_per_class=10",
+    "dataset.workers=1",
+    "trainer=smoke",
+    "trainer.batch_size=8",
+    "benchmark.latency_iters=20",
+    "benchmark.throughput_batch=256",
+    "benchmark.throughput_iters=2",
+]
 
 
 @pytest.fixture(scope="module")
