@@ -21,3 +21,9 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"genuine sample files not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def jets_data_dir(tmp_path_factory) -> Path:
+    """A data cache shared by the whole session: the tiny embedded sample is generated once."""
+    return tmp_path_factory.mktemp("data")

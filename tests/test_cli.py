@@ -24,10 +24,9 @@ TINY = [
 ]
 
 
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory):
-    """A data cache shared by the tests of this module (the tiny sample is generated once)."""
-    return tmp_path_factory.mktemp("data")
+@pytest.fixture
+def data_dir(jets_data_dir):
+    return jets_data_dir
 
 
 def _cli(args, data_dir, timeout=600):

@@ -84,12 +84,13 @@ def run_ablation(
             )
     baseline = float(np.median(rates[0]))
     rows = []
-    for variant, values in zip(variants, rates, strict=True):
+    for variant, values, cfg in zip(variants, rates, cfgs, strict=True):
         median = float(np.median(values))
         q25, q75 = np.percentile(values, [25, 75])
         rows.append(
             {
                 "variant": " ".join(variant) or "base",
+                "batch_size": int(cfg.trainer.batch_size),
                 "samples_per_s": median,
                 "iqr": float(q75 - q25),
                 "runs": values,
@@ -104,12 +105,12 @@ def format_table(rows: list[dict[str, Any]], header: str) -> str:
     lines = [
         header,
         "",
-        "| variant | samples/s (median) | IQR | ratio to baseline |",
-        "|---|---|---|---|",
+        "| variant | batch | samples/s (median) | IQR | ratio to baseline |",
+        "|---|---|---|---|---|",
     ]
     for row in rows:
         lines.append(
-            f"| {row['variant']} | {row['samples_per_s']:,.0f} | {row['iqr']:,.0f} | {row['ratio_to_baseline']:.2f}x |"
+            f"| {row['variant']} | {row['batch_size']} | {row['samples_per_s']:,.0f} | {row['iqr']:,.0f} | {row['ratio_to_baseline']:.2f}x |"
         )
     return "\n".join(lines)
 

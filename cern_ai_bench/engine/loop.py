@@ -152,6 +152,7 @@ def train(
     def evaluate() -> bool:
         """Validation metrics, history, target and checkpoint; True when training should stop."""
         nonlocal loss_sum, loss_steps, target_reached, stop_reason
+        timer.pause()
         model.eval()
         with torch.no_grad(), autocast(device, cfg.precision):
             metrics = task.evaluate(model, "val")
@@ -208,11 +209,11 @@ def train(
                 progress=progress,
                 config_hash=config_hash,
             )
-        timer.restart()
+        timer.resume()
         return stop
 
     model.train()
-    timer.restart()
+    timer.resume()
     stop = progress.stop_reason is not None  # a resumed run that had already finished
     while progress.epoch < cfg.max_epochs and not stop:
         for batch in batches.epoch(progress.epoch, progress.step_in_epoch):

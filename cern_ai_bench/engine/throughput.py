@@ -1,7 +1,9 @@
 """Steady-state throughput from timed windows of training steps.
 
-A window is a run of consecutive steps with no evaluation inside; the first windows (warm-up,
-compilation) are dropped. The device is synchronised only at window boundaries.
+A window is ``window_steps`` consecutive training steps; the clock is paused while the model is
+evaluated, so a window may span an evaluation without counting it (and small datasets with an
+evaluation every few steps still fill windows). The first windows (warm-up, compilation) are
+dropped. The device is synchronised only at window boundaries and around evaluations.
 """
 
 from __future__ import annotations
@@ -26,27 +28,36 @@ class WindowTimer:
     rates: list[float] = field(default_factory=list)
     _seen_windows: int = 0
     _steps: int = 0
-    _start: float | None = None
+    _elapsed: float = 0.0  # training seconds of the open window before the last pause
+    _start: float | None = None  # None while paused
 
-    def restart(self) -> None:
-        """Open a fresh window (after an evaluation or at the start)."""
-        synchronize(self.device)  # timing boundary: the only sync outside evaluation
-        self._steps = 0
+    def resume(self) -> None:
+        """Start (or restart after an evaluation) the clock of the open window."""
+        synchronize(self.device)  # timing boundary
         self._start = time.perf_counter()
+
+    def pause(self) -> None:
+        """Stop the clock before an evaluation; the open window keeps its steps."""
+        if self._start is not None:
+            synchronize(self.device)  # timing boundary: the queued steps belong to this window
+            self._elapsed += time.perf_counter() - self._start
+            self._start = None
 
     def step(self) -> None:
         """Count one training step; close the window when it is full."""
         if self._start is None:
-            self.restart()
+            self.resume()
         self._steps += 1
         if self._steps == self.window_steps:
             synchronize(self.device)  # timing boundary
-            elapsed = time.perf_counter() - self._start
+            now = time.perf_counter()
+            elapsed = self._elapsed + now - self._start
             if self._seen_windows >= self.warmup_windows and elapsed > 0:
                 self.rates.append(self.window_steps * self.samples_per_step / elapsed)
             self._seen_windows += 1
             self._steps = 0
-            self._start = time.perf_counter()
+            self._elapsed = 0.0
+            self._start = now
 
     def summary(self) -> dict[str, float | int | None]:
         """Median and inter-quartile range of the window rates (None when no window completed)."""

@@ -120,3 +120,10 @@ def test_step_budget_stops_and_evaluates_the_final_weights(toy_task_cls, trainer
     result = train(toy_task_cls(), trainer_cfg(max_steps=5, max_epochs=10), device=CPU)
     assert result.progress.global_step == 5 and result.stop_reason == "step budget"
     assert result.progress.history[-1]["samples"] == 5 * 64
+
+
+def test_throughput_windows_span_evaluations(toy_task_cls, trainer_cfg):
+    # an evaluation every 2 steps, windows of 5 steps: windows must still fill
+    result = train(toy_task_cls(), trainer_cfg(window_steps=5, max_epochs=4), device=CPU)
+    assert result.throughput["windows"] == 4 * 8 // 5
+    assert result.throughput["median"] > 0
