@@ -54,6 +54,7 @@ def _run(cfg: DictConfig) -> None:
     from cern_ai_bench.bench.summary import format_summary
 
     run_dir = Path(HydraConfig.get().runtime.output_dir)
+    logging.getLogger("numexpr").setLevel(logging.WARNING)  # pandas' thread-count notice
     try:
         validate_config(cfg)
         record = run_benchmark(cfg, run_dir)
