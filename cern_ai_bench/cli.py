@@ -23,7 +23,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from cern_ai_bench.config import ConfigError, register_configs, validate_config
-from cern_ai_bench.engine.distributed import dist_info_from_env
+from cern_ai_bench.engine.distributed import shutdown_distributed
 
 log = logging.getLogger("cern_ai_bench")
 
@@ -68,7 +68,9 @@ def _run(cfg: DictConfig) -> None:
             "to resume from the last checkpoint\n"
         )
         sys.exit(130)
-    if dist_info_from_env().is_main:
+    finally:
+        shutdown_distributed()
+    if record is not None:  # rank 0
         sys.stdout.write(format_summary(record, run_dir) + "\n")
 
 

@@ -172,7 +172,12 @@ def _range_problems(cfg: MainConfig) -> list[str]:
         (t.warmup_windows >= 0, "trainer.warmup_windows", t.warmup_windows, ">= 0"),
         (d.n_constituents >= 1, "dataset.n_constituents", d.n_constituents, ">= 1"),
         (0 < d.val_fraction < 1, "dataset.val_fraction", d.val_fraction, "in (0, 1)"),
-        (d.jets_per_class >= 1, "dataset.jets_per_class", d.jets_per_class, ">= 1"),
+        (
+            d.jets_per_class >= 5,
+            "dataset.jets_per_class",
+            d.jets_per_class,
+            ">= 5 (every class in every split)",
+        ),
         (d.max_jets is None or d.max_jets >= 1, "dataset.max_jets", d.max_jets, ">= 1 or null"),
         (d.workers >= 0, "dataset.workers", d.workers, ">= 0 (0 = one per core)"),
         (b.latency_iters >= 1, "benchmark.latency_iters", b.latency_iters, ">= 1"),
@@ -205,8 +210,56 @@ def _name_problems(cfg: MainConfig) -> list[str]:
     return problems
 
 
+def _device_problems(cfg: MainConfig) -> list[str]:
+    import torch
+
+    name = cfg.trainer.device
+    if name == "auto":
+        return []
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        return [f"trainer.device={name!r} is not a device (use auto, cpu, cuda or cuda:N)"]
+    if device.type == "cuda" and not torch.cuda.is_available():
+        return [
+            f"trainer.device={name!r} but CUDA is not available on this machine (use auto or cpu)"
+        ]
+    if device.type not in ("cpu", "cuda"):
+        return [f"trainer.device={name!r}: only cpu and cuda are supported"]
+    return []
+
+
+def _compatibility_problems(cfg: MainConfig) -> list[str]:
+    """Dataset, model and baselines that cannot work together, caught before any download."""
+    from cern_ai_bench.data.registry import DATASETS
+    from cern_ai_bench.models.builders import MODELS
+
+    dataset, model = DATASETS.get(cfg.dataset.name), MODELS.get(cfg.model.name)
+    if dataset is None or model is None:
+        return []  # already reported as unknown names
+    problems = []
+    if model.inputs == "hlf" and not dataset.provides_hlf:
+        problems.append(
+            f"model={cfg.model.name} reads the 16 high-level features, which dataset="
+            f"{cfg.dataset.name} does not provide (use a constituent model: pfn, particle_transformer)"
+        )
+    if model.inputs == "constituents" and not dataset.provides_constituents:
+        problems.append(
+            f"model={cfg.model.name} reads jet constituents, which dataset={cfg.dataset.name} "
+            "does not provide (it has the 16 high-level features only: use mlp or mlp_bn)"
+        )
+    if "gbt" in cfg.task.baselines and not dataset.provides_hlf:
+        problems.append(
+            f"task.baselines=[gbt] needs the 16 high-level features, which dataset="
+            f"{cfg.dataset.name} does not provide"
+        )
+    return problems
+
+
 def validate_config(cfg: MainConfig) -> None:
-    """Check values the types cannot (ranges, registry names); raise one error listing all."""
-    problems = _range_problems(cfg) + _name_problems(cfg)
+    """Check what the types cannot (ranges, names, device, dataset/model fit); list all at once."""
+    problems = _range_problems(cfg) + _name_problems(cfg) + _device_problems(cfg)
+    if not problems:
+        problems = _compatibility_problems(cfg)
     if problems:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))

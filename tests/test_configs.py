@@ -5,11 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import torch
 from hydra import compose, initialize_config_module
 from hydra.errors import ConfigCompositionException
 from omegaconf import OmegaConf
 
 from cern_ai_bench.config import ConfigError, register_configs, validate_config
+from cern_ai_bench.data.registry import DATASETS
+from cern_ai_bench.models.builders import MODELS
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 
@@ -27,11 +30,16 @@ def _compose(*overrides: str):
 @pytest.mark.parametrize("dataset", _options("dataset"))
 @pytest.mark.parametrize("model", _options("model"))
 @pytest.mark.parametrize("trainer", _options("trainer"))
-def test_every_combination_composes_and_validates(dataset, model, trainer):
+def test_every_combination_composes_and_validates_or_is_refused_up_front(dataset, model, trainer):
     cfg = _compose(f"dataset={dataset}", f"model={model}", f"trainer={trainer}")
-    validate_config(cfg)
-    assert cfg.model.name == model
-    assert cfg.dataset.name == dataset
+    assert (cfg.model.name, cfg.dataset.name) == (model, dataset)
+    entry, spec = DATASETS[dataset], MODELS[model]
+    fits = entry.provides_hlf if spec.inputs == "hlf" else entry.provides_constituents
+    if fits:
+        validate_config(cfg)
+    else:
+        with pytest.raises(ConfigError, match=f"model={model} reads .* dataset={dataset}"):
+            validate_config(cfg)
 
 
 def test_every_config_file_starts_with_a_comment():
@@ -81,6 +89,9 @@ def test_unknown_values_fail_at_composition_naming_the_key(override, message):
         ("dataset.name=jetclass", "dataset.name='jetclass' is not one of"),
         ("model.name=bdt", "model.name='bdt' is not one of"),
         ("task.baselines=[xgboost]", "task.baselines: 'xgboost'"),
+        ("dataset.jets_per_class=3", "dataset.jets_per_class=3 must be >= 5"),
+        ("trainer.device=gpu", "trainer.device='gpu' is not a device"),
+        ("trainer.device=mps", "only cpu and cuda are supported"),
     ],
 )
 def test_range_and_registry_errors_are_named(override, message):
@@ -98,3 +109,18 @@ def test_all_problems_are_reported_at_once():
 def test_resolved_config_is_plain_data():
     container = OmegaConf.to_container(_compose(), resolve=True, enum_to_str=True)
     assert container["trainer"]["compile"] == "none"
+
+
+@pytest.mark.skipif(
+    torch.cuda.is_available(), reason="checks the message on a machine without CUDA"
+)
+def test_cuda_without_a_gpu_is_refused():
+    with pytest.raises(ConfigError, match="CUDA is not available"):
+        validate_config(_compose("trainer.device=cuda"))
+
+
+def test_baseline_needing_features_is_refused_before_any_download():
+    with pytest.raises(
+        ConfigError, match=r"task.baselines=\[gbt\] needs the 16 high-level features"
+    ):
+        validate_config(_compose("dataset=top_tagging", "model=pfn", "task.baselines=[gbt]"))

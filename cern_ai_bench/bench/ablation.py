@@ -37,6 +37,13 @@ def _parse_vary(items: list[str]) -> list[tuple[str, list[str]]]:
         key, sep, values = item.partition("=")
         if not sep or not values:
             raise SystemExit(f"cern-ai-bench-ablate: --vary expects KEY=V1,V2,..., got {item!r}")
+        # The task (data, model) is built once and shared by all variants, on one device.
+        if not key.startswith("trainer.") or key == "trainer.device":
+            raise SystemExit(
+                f"cern-ai-bench-ablate: --vary {key}: only trainer.* settings other than "
+                "trainer.device can vary (the data, model and device are shared by all "
+                "variants); pass other keys as common overrides"
+            )
         axes.append((key, values.split(",")))
     return axes
 
@@ -71,7 +78,8 @@ def run_ablation(
     rates: list[list[float]] = [[] for _ in variants]
     for repeat in range(repeats):
         for index, (variant, cfg) in enumerate(zip(variants, cfgs, strict=True)):
-            result = train(task, cfg.trainer, device=resolve_device(cfg.trainer.device))
+            set_threads(cfg.trainer.threads)
+            result = train(task, cfg.trainer, device=device)
             rate = result.throughput["median"]
             if rate is None:
                 raise SystemExit(

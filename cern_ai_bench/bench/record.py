@@ -20,30 +20,59 @@ from cern_ai_bench.data.files import atomic_write_text
 SCHEMA_VERSION = 1
 RECORD_NAME = "record.json"
 
-#: Required keys and their types, per section (nested dicts are checked one level deep).
-_REQUIRED: dict[str, dict[str, type | tuple[type, ...]]] = {
-    "benchmark": {"name": str, "task": str, "model": str, "dataset": str, "metric": str},
-    "config": {},
-    "code": {"version": str},
-    "system": {
-        "cpu_model": str,
-        "cpu_logical_cores": int,
-        "memory_bytes": int,
-        "gpu_count": int,
-        "torch": str,
-    },
-    "dataset": {"name": str, "files": list, "splits": dict},
-    "quality": {"test": dict},
-    "timing": {"train_throughput_samples_per_s": (int, float, type(None)), "inference": dict},
-    "memory": {},
-    "seeds": {},
-    "run": {"world_size": int, "device": str},
-}
-_TOP_LEVEL: dict[str, type | tuple[type, ...]] = {
+_NUMBER = (int, float)
+_OPTIONAL_NUMBER = (int, float, type(None))
+_OPTIONAL_STR = (str, type(None))
+
+#: Required keys (dotted paths) and their JSON types. ``null`` is allowed only where listed.
+REQUIRED_KEYS: dict[str, type | tuple[type, ...]] = {
     "schema_version": int,
     "run_id": str,
     "timestamp": str,
     "status": str,
+    "benchmark": dict,
+    "benchmark.name": str,
+    "benchmark.task": str,
+    "benchmark.model": str,
+    "benchmark.dataset": str,
+    "benchmark.metric": str,
+    "config": dict,
+    "code": dict,
+    "code.version": str,
+    "code.git_sha": _OPTIONAL_STR,
+    "system": dict,
+    "system.cpu_model": str,
+    "system.cpu_logical_cores": int,
+    "system.memory_bytes": int,
+    "system.gpu_count": int,
+    "system.gpus": list,
+    "system.gpu_driver": _OPTIONAL_STR,
+    "system.cuda": _OPTIONAL_STR,
+    "system.torch": str,
+    "dataset": dict,
+    "dataset.name": str,
+    "dataset.files": list,
+    "dataset.splits": dict,
+    "quality": dict,
+    "quality.test": dict,
+    "timing": dict,
+    "timing.time_to_target_s": _OPTIONAL_NUMBER,
+    "timing.compile_s": _OPTIONAL_NUMBER,
+    "timing.train_throughput_samples_per_s": _OPTIONAL_NUMBER,
+    "timing.inference": dict,
+    "timing.inference.latency_batch_1": dict,
+    "timing.inference.latency_batch_1.p50_ms": _NUMBER,
+    "timing.inference.latency_batch_1.p99_ms": _NUMBER,
+    "timing.inference.throughput_batch": int,
+    "timing.inference.throughput_samples_per_s": _NUMBER,
+    "memory": dict,
+    "memory.peak_host_rss_bytes": int,
+    "memory.peak_device_bytes": (int, type(None)),
+    "seeds": dict,
+    "seeds.trainer": int,
+    "run": dict,
+    "run.world_size": int,
+    "run.device": str,
 }
 STATUSES = ("success", "not_converged", "aborted")
 
@@ -56,12 +85,16 @@ def validate_record(record: Mapping[str, Any]) -> None:
     """Raise :class:`RecordError` naming the first missing or mistyped key."""
     if not isinstance(record, Mapping):
         raise RecordError(f"a record is a JSON object, got {type(record).__name__}")
-    for key, kind in {**_TOP_LEVEL, **dict.fromkeys(_REQUIRED, dict)}.items():
-        if key not in record:
-            raise RecordError(f"record is missing the key '{key}'")
-        if not isinstance(record[key], kind) or (isinstance(record[key], bool) and kind is int):
+    for path, kind in REQUIRED_KEYS.items():  # parents come before their children
+        parent, _, key = path.rpartition(".")
+        container = _lookup(record, parent) if parent else record
+        if key not in container:
+            raise RecordError(f"record is missing the key '{path}'")
+        value = container[key]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
             raise RecordError(
-                f"record key '{key}' should be {_type_name(kind)}, got {type(record[key]).__name__}"
+                f"record key '{path}' should be {_type_name(kind)}, got {type(value).__name__}"
             )
     if record["schema_version"] != SCHEMA_VERSION:
         raise RecordError(
@@ -72,21 +105,18 @@ def validate_record(record: Mapping[str, Any]) -> None:
         raise RecordError(
             f"record key 'status' must be one of {STATUSES}, got {record['status']!r}"
         )
-    for section, fields in _REQUIRED.items():
-        for key, kind in fields.items():
-            if key not in record[section]:
-                raise RecordError(f"record is missing the key '{section}.{key}'")
-            value = record[section][key]
-            if not isinstance(value, kind):
-                raise RecordError(
-                    f"record key '{section}.{key}' should be {_type_name(kind)}, "
-                    f"got {type(value).__name__}"
-                )
     for index, entry in enumerate(record["dataset"]["files"]):
         if not isinstance(entry, Mapping) or not {"path", "sha256", "size_bytes"} <= set(entry):
             raise RecordError(
                 f"record key 'dataset.files[{index}]' needs path, sha256 and size_bytes"
             )
+
+
+def _lookup(record: Mapping[str, Any], path: str) -> Mapping[str, Any]:
+    node: Any = record
+    for key in path.split("."):
+        node = node[key]
+    return node
 
 
 def _type_name(kind: type | tuple[type, ...]) -> str:

@@ -22,27 +22,37 @@ from omegaconf import DictConfig, OmegaConf
 from cern_ai_bench.bench.latency import latency_summary, throughput
 from cern_ai_bench.bench.record import RECORD_NAME, code_version, write_record
 from cern_ai_bench.bench.system import system_info
-from cern_ai_bench.config import MainConfig
-from cern_ai_bench.engine import DistInfo, dist_info_from_env, init_distributed, train
-from cern_ai_bench.engine.device import resolve_device, set_threads
+from cern_ai_bench.config import BenchmarkConfig, MainConfig
+from cern_ai_bench.engine import DistInfo, TrainResult, dist_info_from_env, init_distributed, train
+from cern_ai_bench.engine.device import autocast, resolve_device, set_threads
 from cern_ai_bench.engine.distributed import barrier
 from cern_ai_bench.models.builders import count_parameters
-from cern_ai_bench.tasks import build_task
+from cern_ai_bench.tasks import build_task, prepare_task_data
 from cern_ai_bench.tasks.baselines import run_baselines
 
 log = logging.getLogger(__name__)
 
-#: Trainer keys that do not change what is trained (a checkpoint stays valid across them).
-_NOT_IN_HASH = ("progress", "resume", "checkpoint", "threads", "device")
+#: Keys that do not change what is trained (a checkpoint stays valid across them).
+_TRAINER_NOT_IN_HASH = (
+    "progress",
+    "resume",
+    "checkpoint",
+    "threads",
+    "device",
+    "window_steps",
+    "warmup_windows",
+)
+_DATASET_NOT_IN_HASH = ("data_dir", "download", "workers")
 
 
 def config_hash(cfg: DictConfig) -> str:
     """Short hash of everything that determines the trained weights."""
     resolved = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
-    trainer = {k: v for k, v in resolved["trainer"].items() if k not in _NOT_IN_HASH}
+    trainer = {k: v for k, v in resolved["trainer"].items() if k not in _TRAINER_NOT_IN_HASH}
+    dataset = {k: v for k, v in resolved["dataset"].items() if k not in _DATASET_NOT_IN_HASH}
     material = {
         "task": resolved["task"],
-        "dataset": resolved["dataset"],
+        "dataset": dataset,
         "model": resolved["model"],
         "trainer": trainer,
     }
@@ -54,12 +64,44 @@ def _peak_host_rss_bytes() -> int:
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
 
 
+def _inference_timings(
+    model, task, bench: BenchmarkConfig, device: torch.device, precision
+) -> dict[str, Any]:
+    """Latency at batch 1 and throughput at a large batch, eager, at the run's precision."""
+    with autocast(device, precision):
+        latency = latency_summary(
+            model,
+            task.example_inputs(1),
+            iters=bench.latency_iters,
+            warmup=bench.latency_warmup,
+            device=device,
+        )
+        rate = throughput(
+            model,
+            task.example_inputs(bench.throughput_batch),
+            iters=bench.throughput_iters,
+            warmup=2,
+            device=device,
+        )
+    return {
+        "latency_batch_1": latency,
+        "throughput_batch": bench.throughput_batch,
+        "throughput_samples_per_s": rate,
+        "precision": precision.value,
+        "compiled": False,  # inference is timed on the eager module
+    }
+
+
 def run_benchmark(
     cfg: DictConfig, run_dir: Path, dist_info: DistInfo | None = None
-) -> dict[str, Any]:
+) -> dict[str, Any] | None:
     """Run the benchmark described by ``cfg``; rank 0 writes ``run_dir/record.json``.
 
-    Returns the record (on every rank).
+    Data preparation (generation, download, extraction) is staging: it happens before the clock
+    of the time to target starts, and is reported as ``timing.data_prepare_s``.
+
+    Returns:
+        The record on rank 0, None on the other ranks (which only train).
     """
     typed: MainConfig = cfg  # type: ignore[assignment]  # structured DictConfig
     dist_info = dist_info or dist_info_from_env()
@@ -71,14 +113,15 @@ def run_benchmark(
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
 
-    clock_start = time.perf_counter()  # time to target starts at the first touch of the data
-    if not dist_info.is_main:
-        barrier()  # rank 0 generates or downloads the data first; the others then read it
-    task = build_task(typed.task.name, typed.dataset, typed.model.name, device, progress=progress)
-    if dist_info.is_main:
-        barrier()
-    setup_s = time.perf_counter() - clock_start
+    prepare_start = time.perf_counter()
+    if dist_info.is_main:  # the other ranks wait until rank 0 has generated or downloaded the data
+        prepare_task_data(typed.task.name, typed.dataset, progress=progress)
+    barrier()
+    data_prepare_s = time.perf_counter() - prepare_start
 
+    clock_start = time.perf_counter()  # time to target starts at the first touch of the data
+    task = build_task(typed.task.name, typed.dataset, typed.model.name, device, progress=progress)
+    setup_s = time.perf_counter() - clock_start
     result = train(
         task,
         trainer,
@@ -88,38 +131,53 @@ def run_benchmark(
         config_hash=config_hash(cfg),
         setup_s=setup_s,
     )
+    if not dist_info.is_main:
+        barrier()  # rank 0 evaluates, times and writes; the others wait to leave together
+        return None
     model = result.model
-    with torch.no_grad():
+    with torch.no_grad(), autocast(device, trainer.precision):  # as the validation evaluations
         test_metrics = task.evaluate(model, "test")
-    baselines = run_baselines(list(typed.task.baselines), task.dataset, seed=trainer.seed)
+    record = _build_record(
+        cfg,
+        task=task,
+        result=result,
+        test_metrics=test_metrics,
+        baselines=run_baselines(list(typed.task.baselines), task.dataset, seed=trainer.seed),
+        inference=_inference_timings(model, task, typed.benchmark, device, trainer.precision),
+        timing={"data_prepare_s": data_prepare_s, "setup_s": setup_s},
+        device=device,
+        dist_info=dist_info,
+    )
+    path = write_record(run_dir / RECORD_NAME, record)
+    log.info("record written to %s", path)
+    barrier()
+    return record
 
-    bench = typed.benchmark
-    inference = {
-        "latency_batch_1": latency_summary(
-            model,
-            task.example_inputs(1),
-            iters=bench.latency_iters,
-            warmup=bench.latency_warmup,
-            device=device,
-        ),
-        "throughput_batch": bench.throughput_batch,
-        "throughput_samples_per_s": throughput(
-            model,
-            task.example_inputs(bench.throughput_batch),
-            iters=bench.throughput_iters,
-            warmup=2,
-            device=device,
-        ),
-    }
+
+def _build_record(
+    cfg: DictConfig,
+    *,
+    task,
+    result: TrainResult,
+    test_metrics: dict[str, float],
+    baselines: dict[str, Any],
+    inference: dict[str, Any],
+    timing: dict[str, float],
+    device: torch.device,
+    dist_info: DistInfo,
+) -> dict[str, Any]:
+    """Assemble the record (validated when written)."""
+    typed: MainConfig = cfg  # type: ignore[assignment]
+    trainer = typed.trainer
     progress_state = result.progress
     status = "success" if trainer.target is None or result.target_reached else "not_converged"
-    record: dict[str, Any] = {
+    return {
         "schema_version": 1,
         "run_id": uuid.uuid4().hex,
         "timestamp": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "status": status,
         "benchmark": {
-            "name": bench.name,
+            "name": typed.benchmark.name,
             "task": typed.task.name,
             "model": typed.model.name,
             "dataset": typed.dataset.name,
@@ -137,14 +195,14 @@ def run_benchmark(
             "files": [vars(f) for f in task.dataset.files],
             "splits": task.dataset.split_sizes(),
         },
-        "model": {"name": typed.model.name, "parameters": count_parameters(model)},
+        "model": {"name": typed.model.name, "parameters": count_parameters(result.model)},
         "quality": {
             "test": test_metrics,
             "val_history": progress_state.history,
             "baselines": baselines,
         },
         "timing": {
-            "setup_s": setup_s,
+            **timing,
             "time_to_target_s": progress_state.time_to_target_s,
             "samples_to_target": progress_state.samples_to_target,
             "train_time_s": progress_state.train_time_s,
@@ -179,8 +237,3 @@ def run_benchmark(
             "resumed_from_samples": result.resumed_from_samples,
         },
     }
-    if dist_info.is_main:
-        path = write_record(run_dir / RECORD_NAME, record)
-        log.info("record written to %s", path)
-    barrier()
-    return record

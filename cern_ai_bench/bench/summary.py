@@ -37,7 +37,12 @@ def format_summary(record: dict[str, Any], run_dir: Path | None = None) -> str:
         f"p99 {_fmt(latency['p99_ms'], '.3f')} ms",
         f"  inference throughput      {_fmt(timing['inference']['throughput_samples_per_s'], ',.0f')}"
         f" samples/s at batch {timing['inference']['throughput_batch']}",
-        f"  time to target            {_fmt(timing['time_to_target_s'], '.1f')} s",
+        "  time to target            "
+        + (
+            f"{timing['time_to_target_s']:.1f} s"
+            if timing["time_to_target_s"] is not None
+            else "n/a (no trainer.target set, or not reached)"
+        ),
         f"  parameters                {record['model']['parameters']:,}",
     ]
     if run_dir is not None:

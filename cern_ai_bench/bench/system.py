@@ -75,6 +75,14 @@ def gpu_info() -> list[dict[str, Any]]:
     return gpus
 
 
+def _available_cores() -> int:
+    """Cores this process may run on (the affinity mask; a container may allow fewer)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def system_info() -> dict[str, Any]:
     """A JSON-friendly description of this machine and software stack."""
     gpus = gpu_info()
@@ -85,6 +93,7 @@ def system_info() -> dict[str, Any]:
         "python": platform.python_version(),
         "cpu_model": cpu_model(),
         "cpu_logical_cores": os.cpu_count(),
+        "cpu_available_cores": _available_cores(),
         "cpu_physical_cores": psutil.cpu_count(logical=False),
         "memory_bytes": int(memory.total),
         "torch_threads": torch.get_num_threads(),

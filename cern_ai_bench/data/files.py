@@ -45,6 +45,11 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
+        # mkstemp creates the file private (0600); give it the permissions a plain open() would,
+        # so shared data caches and result folders stay readable by others.
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp.chmod(0o666 & ~umask)
         tmp.replace(target)
     except BaseException:
         tmp.unlink(missing_ok=True)

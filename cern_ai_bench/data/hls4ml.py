@@ -1,7 +1,7 @@
 """The hls4ml LHC jet dataset (and anything written in its format) as a canonical JetDataset.
 
 A dataset folder holds ``train/`` and ``val/`` subfolders of raw hls4ml ``.h5`` files (the
-layout of the Zenodo tarballs, see :mod:`cern_ai_bench.data.hls4ml_format`). Following the usual
+layout of the Zenodo tarballs, see :mod:`cern_ai_bench.data.hls4ml_reader`). Following the usual
 convention for this dataset, the files of ``train/`` give the training and validation splits
 and the files of ``val/`` give the test split:
 
@@ -15,10 +15,15 @@ and the files of ``val/`` give the test split:
 train and val splits (a uniform random subset), and for test a uniform random subset drawn with
 ``default_rng([split_seed, 1])``, kept in file order. Only the selected rows are kept in memory,
 one file at a time.
+
+:func:`prepare_hls4ml` (download, verify, extract, manifest) is separate from reading, so that a
+benchmark can stage the files untimed; :func:`load_hls4ml` calls it first, and it is then a quick
+check of file sizes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -28,40 +33,67 @@ from cern_ai_bench.config import DatasetConfig
 from cern_ai_bench.data.archive import extract_tarball, folder_file_infos
 from cern_ai_bench.data.download import ensure_file
 from cern_ai_bench.data.errors import FormatError, MissingFileError
-from cern_ai_bench.data.hls4ml_format import Hls4mlFile
-from cern_ai_bench.data.schema import HLS4ML_CLASSES, JetArrays, JetDataset
+from cern_ai_bench.data.hls4ml_reader import Hls4mlFile
+from cern_ai_bench.data.schema import HLS4ML_CLASSES, FileInfo, JetArrays, JetDataset
 from cern_ai_bench.data.sources import HLS4ML_TARBALLS
 
 #: Subfolder of ``data_dir`` holding the hls4ml tarballs and their extracted ``train/``, ``val/``.
 HLS4ML_DIRNAME = "hls4ml"
 
 
-def load_hls4ml(cfg: DatasetConfig, data_dir: Path, *, progress: bool) -> JetDataset:
-    """Load the hls4ml 150-constituent dataset, downloading and extracting it if needed.
+#: ``file_infos(split_folder, paths)``: provenance of the ``.h5`` files of one split folder.
+FileInfoSource = Callable[[Path, list[Path]], tuple[FileInfo, ...]]
+
+
+def prepare_hls4ml(cfg: DatasetConfig, data_dir: Path, *, progress: bool) -> Path:
+    """Make the extracted hls4ml folders exist, downloading and extracting when needed.
 
     Each tarball is fetched with :func:`~cern_ai_bench.data.download.ensure_file` into
-    ``data_dir/hls4ml/`` and extracted once into ``data_dir/hls4ml/{train,val}/``; a folder
-    already there (extracted by hand) is used as is.
+    ``data_dir/hls4ml/`` (verified against its checksum) and extracted once into
+    ``data_dir/hls4ml/{train,val}/`` with a ``.manifest.json`` of the files' SHA-256 and sizes;
+    a folder already there (extracted by hand) is used as is and gets its manifest here, on
+    first use. No jet is read. Once the folders and their manifests exist, this only compares
+    file sizes with the manifests (no download, no hashing).
+
+    Returns:
+        ``data_dir/hls4ml``, holding ``train/`` and ``val/``.
+
+    Raises:
+        MissingFileError: a tarball is missing and ``cfg.download`` is false.
+        DataError: a download, checksum, extraction or manifest problem.
     """
     root = data_dir / HLS4ML_DIRNAME
     for split, entry in HLS4ML_TARBALLS.items():
         folder = root / split
-        if folder.is_dir():
-            continue
-        try:
-            tarball = ensure_file(entry, root, allow_download=cfg.download, progress=progress)
-        except MissingFileError as error:
-            raise type(error)(
-                f"{error}\n(or extract it yourself so that its .h5 files lie in {folder}/)",
-                path=error.path,
-                urls=error.urls,
-            ) from None
-        extract_tarball(tarball, folder, member_root=split, progress=progress)
-    return read_hls4ml_folder(root, cfg, name="hls4ml", progress=progress, write_manifest=True)
+        if not folder.is_dir():
+            try:
+                tarball = ensure_file(entry, root, allow_download=cfg.download, progress=progress)
+            except MissingFileError as error:
+                raise type(error)(
+                    f"{error}\n(or extract it yourself so that its .h5 files lie in {folder}/)",
+                    path=error.path,
+                    urls=error.urls,
+                ) from None
+            extract_tarball(tarball, folder, member_root=split, progress=progress)
+        _archive_file_infos(folder, _h5_files(folder))
+    return root
+
+
+def load_hls4ml(cfg: DatasetConfig, data_dir: Path, *, progress: bool) -> JetDataset:
+    """Load the hls4ml 150-constituent dataset, preparing it first (see :func:`prepare_hls4ml`)."""
+    root = prepare_hls4ml(cfg, data_dir, progress=progress)
+    return read_hls4ml_folder(
+        root, cfg, name="hls4ml", progress=progress, file_infos=_archive_file_infos
+    )
 
 
 def read_hls4ml_folder(
-    folder: Path, cfg: DatasetConfig, *, name: str, progress: bool, write_manifest: bool
+    folder: Path,
+    cfg: DatasetConfig,
+    *,
+    name: str,
+    progress: bool,
+    file_infos: FileInfoSource,
 ) -> JetDataset:
     """Read ``folder/train/*.h5`` and ``folder/val/*.h5`` into a canonical :class:`JetDataset`.
 
@@ -70,8 +102,9 @@ def read_hls4ml_folder(
         cfg: ``n_constituents``, ``val_fraction``, ``split_seed`` and ``max_jets`` are used.
         name: the dataset name recorded in the result.
         progress: show a tqdm bar over files.
-        write_manifest: record the files' SHA-256 in ``.manifest.json`` on first use (only in
-            folders this package owns).
+        file_infos: gives the SHA-256 and size of the files of one split folder, from a
+            manifest (extracted archives, generated samples), so no file is hashed on every
+            load; called before any jet is read, so a changed folder fails early.
 
     Returns:
         Splits with labels in :data:`HLS4ML_CLASSES` order, 16 HLF and
@@ -79,6 +112,7 @@ def read_hls4ml_folder(
     """
     train_files = _h5_files(folder / "train")
     test_files = _h5_files(folder / "val")
+    files = file_infos(folder / "train", train_files) + file_infos(folder / "val", test_files)
     n_constituents = int(cfg.n_constituents)
     rng = np.random.default_rng(int(cfg.split_seed))
 
@@ -111,10 +145,6 @@ def read_hls4ml_folder(
     val = _take(pool, np.searchsorted(wanted, val_rows))
     del pool
     test = _read_rows(test_files, test_counts, test_rows, n_constituents, progress=progress)
-
-    files = folder_file_infos(
-        folder / "train", train_files, write_manifest=write_manifest
-    ) + folder_file_infos(folder / "val", test_files, write_manifest=write_manifest)
     return JetDataset(
         name=name,
         class_names=HLS4ML_CLASSES,
@@ -123,6 +153,11 @@ def read_hls4ml_folder(
         test=test,
         files=files,
     )
+
+
+def _archive_file_infos(folder: Path, paths: list[Path]) -> tuple[FileInfo, ...]:
+    """Provenance from the folder's ``.manifest.json`` (written on first use if missing)."""
+    return folder_file_infos(folder, paths, write_manifest=True)
 
 
 def _h5_files(folder: Path) -> list[Path]:

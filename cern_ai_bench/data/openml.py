@@ -10,10 +10,14 @@ is NOT the canonical order; here the letters are mapped to :data:`HLS4ML_CLASSES
 The file is the ARFF that OpenML serves (its URL and MD5 come from the data description, see
 :mod:`cern_ai_bench.data.sources`). Splits follow the hls4ml tutorial
 (``fastmachinelearning/hls4ml-tutorial``, part 1): ``train_test_split(test_size=0.2,
-random_state=42)`` over the rows in file order gives the test split (166,000 jets); the
-validation split is then carved from the rest with ``train_test_split(test_size=val_fraction,
-random_state=split_seed)``. ``max_jets`` keeps the first ``max_jets`` jets of each (already
-shuffled) split.
+random_state=42)`` over the rows in file order, unstratified, gives the test split (166,000
+jets, exactly the tutorial's); the validation split is then carved from the rest with
+``train_test_split(test_size=val_fraction, random_state=split_seed, stratify=labels)``, so every
+class has its share of val, as in the hls4ml loader's stratified split. ``max_jets`` keeps the
+first ``max_jets`` jets of each (already shuffled) split.
+
+:func:`prepare_hls4ml_openml` (download and verify) is separate from reading, so that a benchmark
+can stage the file untimed; :func:`load_hls4ml_openml` calls it first.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from sklearn.model_selection import train_test_split
 from cern_ai_bench.config import DatasetConfig
 from cern_ai_bench.data.arff import read_arff
 from cern_ai_bench.data.download import ensure_file
-from cern_ai_bench.data.errors import FormatError
+from cern_ai_bench.data.errors import DatasetConfigError, FormatError
 from cern_ai_bench.data.integrity import file_info_cached
 from cern_ai_bench.data.schema import HLF_NAMES, HLS4ML_CLASSES, JetArrays, JetDataset
 from cern_ai_bench.data.sources import OPENML_ARFF
@@ -46,22 +50,41 @@ TEST_SIZE = 0.2
 TEST_RANDOM_STATE = 42
 
 
-def load_hls4ml_openml(cfg: DatasetConfig, data_dir: Path, *, progress: bool) -> JetDataset:
-    """Load the OpenML table from ``data_dir/hls4ml_openml/hls4ml_lhc_jets_hlf.arff``.
+def prepare_hls4ml_openml(cfg: DatasetConfig, data_dir: Path, *, progress: bool) -> Path:
+    """Make the verified ARFF exist at ``data_dir/hls4ml_openml/hls4ml_lhc_jets_hlf.arff``.
 
-    Downloads it (via OpenML's data description) when missing and allowed.
+    Downloads it (via OpenML's data description) when missing and allowed; a file already there
+    is checked against its ``.sha256`` sidecar (hashed at most once per process). Reads no jets.
+
+    Returns:
+        The ARFF file.
+    """
+    return ensure_file(
+        OPENML_ARFF, data_dir / OPENML_DIRNAME, allow_download=cfg.download, progress=progress
+    )
+
+
+def load_hls4ml_openml(cfg: DatasetConfig, data_dir: Path, *, progress: bool) -> JetDataset:
+    """Load the OpenML table, preparing it first (see :func:`prepare_hls4ml_openml`).
 
     Returns:
         Splits with ``hlf`` ``(N, 16)`` float32 and canonical labels; ``constituents`` None.
+
+    Raises:
+        DatasetConfigError: ``val_fraction`` leaves too few jets for a stratified val split.
     """
-    path = ensure_file(
-        OPENML_ARFF, data_dir / OPENML_DIRNAME, allow_download=cfg.download, progress=progress
-    )
+    path = prepare_hls4ml_openml(cfg, data_dir, progress=progress)
     frame, _ = read_arff(path)
     hlf, labels = table_to_arrays(frame, path)
-    train_rows, val_rows, test_rows = openml_split(
-        len(labels), float(cfg.val_fraction), int(cfg.split_seed)
-    )
+    try:
+        train_rows, val_rows, test_rows = openml_split(
+            labels, float(cfg.val_fraction), int(cfg.split_seed)
+        )
+    except ValueError as error:  # scikit-learn: a class too small to stratify
+        raise DatasetConfigError(
+            f"dataset.val_fraction={cfg.val_fraction}: cannot carve a stratified validation "
+            f"split from the training rows of {path} ({error})"
+        ) from None
     splits = []
     for rows in (train_rows, val_rows, test_rows):
         if cfg.max_jets is not None:
@@ -107,10 +130,28 @@ def table_to_arrays(frame: pd.DataFrame, path: Path) -> tuple[np.ndarray, np.nda
 
 
 def openml_split(
-    n_rows: int, val_fraction: float, split_seed: int
+    labels: np.ndarray, val_fraction: float, split_seed: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Row indices of train, val and test (the tutorial's 80/20 split, then val from train)."""
-    rows = np.arange(n_rows)
+    """Row indices of train, val and test.
+
+    Test is the tutorial's unstratified 20 % (``random_state=42``, whatever ``split_seed``);
+    val is ``val_fraction`` of the rest, stratified by ``labels``.
+
+    Args:
+        labels: ``(N,)`` class of every row, in file order.
+        val_fraction: share of the non-test rows that go to val.
+        split_seed: ``random_state`` of the val split.
+
+    Raises:
+        ValueError: (scikit-learn) a class has fewer than two non-test rows, or val would get
+            fewer rows than there are classes.
+    """
+    rows = np.arange(len(labels))
     train_full, test = train_test_split(rows, test_size=TEST_SIZE, random_state=TEST_RANDOM_STATE)
-    train, val = train_test_split(train_full, test_size=val_fraction, random_state=split_seed)
+    train, val = train_test_split(
+        train_full,
+        test_size=val_fraction,
+        random_state=split_seed,
+        stratify=labels[train_full],
+    )
     return np.asarray(train), np.asarray(val), np.asarray(test)

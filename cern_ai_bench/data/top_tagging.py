@@ -11,6 +11,9 @@ The files are read in chunks of rows (the training file is about 1 GB), keeping 
 ``n_constituents`` four-momenta of each chunk, so memory stays bounded. ``max_jets`` keeps the
 first ``max_jets`` rows of each file (reading stops there); if that leaves a split with a single
 class the load fails rather than train on it.
+
+:func:`prepare_top_tagging` (download and verify) is separate from reading, so that a benchmark
+can stage the files untimed; :func:`load_top_tagging` calls it first.
 """
 
 from __future__ import annotations
@@ -39,13 +42,28 @@ CHUNK_ROWS = 20_000
 _READ_ERRORS = (OSError, tables.exceptions.HDF5ExtError, tables.exceptions.NoSuchNodeError)
 
 
-def load_top_tagging(cfg: DatasetConfig, data_dir: Path, *, progress: bool) -> JetDataset:
-    """Load the three published splits, downloading missing files when allowed."""
+def prepare_top_tagging(cfg: DatasetConfig, data_dir: Path, *, progress: bool) -> dict[str, Path]:
+    """Make the three verified files exist in ``data_dir/top_tagging/``; read no jets.
+
+    Missing files are downloaded when allowed; files already there are checked against their
+    ``.sha256`` sidecars (hashed at most once per process).
+
+    Returns:
+        ``{"train": path, "val": path, "test": path}``.
+    """
     folder = data_dir / TOP_TAGGING_DIRNAME
+    return {
+        split: ensure_file(entry, folder, allow_download=cfg.download, progress=progress)
+        for split, entry in TOP_TAGGING_FILES.items()
+    }
+
+
+def load_top_tagging(cfg: DatasetConfig, data_dir: Path, *, progress: bool) -> JetDataset:
+    """Load the three published splits, preparing them first (see :func:`prepare_top_tagging`)."""
+    paths = prepare_top_tagging(cfg, data_dir, progress=progress)
     max_rows = None if cfg.max_jets is None else int(cfg.max_jets)
     splits, files = {}, []
-    for split, entry in TOP_TAGGING_FILES.items():
-        path = ensure_file(entry, folder, allow_download=cfg.download, progress=progress)
+    for split, path in paths.items():
         labels, constituents = read_top_tagging_file(
             path, int(cfg.n_constituents), max_rows=max_rows, progress=progress
         )

@@ -2,7 +2,7 @@
 
 A checkpoint holds everything a resumed run needs to end with the same weights as an
 uninterrupted one: model and optimiser state, the position in the sample order (epoch, step),
-the evaluation history and the torch RNG state (dropout).
+the evaluation history and the torch CPU and CUDA RNG states (dropout).
 """
 
 from __future__ import annotations
@@ -58,6 +58,7 @@ def save_checkpoint(
         "optimizer": optimizer.state_dict(),
         "progress": asdict(progress),
         "rng": torch.get_rng_state(),
+        "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
     }
     with atomic_path(path) as tmp:
         torch.save(state, tmp)
@@ -95,4 +96,6 @@ def load_checkpoint(
     model.load_state_dict(state["model"])
     optimizer.load_state_dict(state["optimizer"])
     torch.set_rng_state(state["rng"])
+    if state.get("cuda_rng") and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda_rng"])
     return Progress(**state["progress"])

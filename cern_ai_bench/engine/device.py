@@ -6,7 +6,7 @@ import contextlib
 
 import torch
 
-from cern_ai_bench.config import Precision
+from cern_ai_bench.config import ConfigError, Precision
 
 
 def resolve_device(name: str, local_rank: int = 0) -> torch.device:
@@ -17,7 +17,7 @@ def resolve_device(name: str, local_rank: int = 0) -> torch.device:
         )
     device = torch.device(name)
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"trainer.device={name!r} but CUDA is not available on this machine")
+        raise ConfigError(f"trainer.device={name!r} but CUDA is not available on this machine")
     if device.type == "cuda" and device.index is None:
         device = torch.device("cuda", local_rank)
     return device

@@ -67,6 +67,16 @@ def make_optimizer(
     return opt, "AdamW(foreach)"
 
 
+def _has_batch_norm(model: nn.Module) -> bool:
+    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
+
+
+def _parameters_finite(model: nn.Module) -> bool:
+    """True when no weight is NaN or infinite (one host sync, at evaluations only)."""
+    flags = [torch.isfinite(p).all() for p in model.parameters()]
+    return bool(torch.stack(flags).all()) if flags else True
+
+
 def _met_target(value: float, target: float, higher_is_better: bool) -> bool:
     return value >= target if higher_is_better else value <= target
 
@@ -123,6 +133,15 @@ def train(
 
     # Keep `model` (unwrapped) for saving; train through the wrapped one (weaver's orig_model).
     train_model: nn.Module = model
+    if dist_info.enabled and _has_batch_norm(model):
+        if device.type == "cuda":  # one set of batch statistics over the global batch
+            model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
+            train_model = model
+        else:
+            log.warning(
+                "BatchNorm under DDP on CPU uses per-rank batch statistics: the run will not "
+                "match a one-process run with the same global batch"
+            )
     if dist_info.enabled:
         train_model = DistributedDataParallel(
             model, device_ids=[device.index] if device.type == "cuda" else None
@@ -153,19 +172,19 @@ def train(
         """Validation metrics, history, target and checkpoint; True when training should stop."""
         nonlocal loss_sum, loss_steps, target_reached, stop_reason
         timer.pause()
-        model.eval()
-        with torch.no_grad(), autocast(device, cfg.precision):
-            metrics = task.evaluate(model, "val")
-        model.train()
         mean_loss = loss_sum / max(1, loss_steps)
         if dist_info.enabled:
             dist.all_reduce(mean_loss, op=dist.ReduceOp.AVG)
         train_loss = float(mean_loss)  # host sync: evaluation boundary
-        if not math.isfinite(train_loss):
+        if not (math.isfinite(train_loss) and _parameters_finite(model)):
             raise TrainingDiverged(
-                f"training loss is {train_loss} after {progress.samples_seen} samples; "
-                "lower trainer.lr or check the inputs for NaN"
+                f"training diverged after {progress.samples_seen} samples (loss {train_loss}, "
+                "or non-finite weights); lower trainer.lr or check the inputs for NaN"
             )
+        model.eval()
+        with torch.no_grad(), autocast(device, cfg.precision):
+            metrics = task.evaluate(model, "val")
+        model.train()
         elapsed = time.perf_counter() - loop_start
         progress.train_time_s = elapsed
         entry = {
@@ -245,8 +264,8 @@ def train(
                 progress.epoch += 1
                 progress.step_in_epoch = 0
             eval_due = progress.samples_seen >= progress.next_eval_samples
-            if eval_due:
-                progress.next_eval_samples += eval_every
+            if eval_due:  # the next multiple of eval_every (a batch may cross several)
+                progress.next_eval_samples = (progress.samples_seen // eval_every + 1) * eval_every
             at_step_budget = progress.global_step == cfg.max_steps
             if (eval_due or at_step_budget) and evaluate():
                 stop = True

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-import time
 import zipfile
 import zlib
 from pathlib import Path
@@ -44,10 +43,6 @@ _READ_ERRORS = (
     zipfile.BadZipFile,
     zlib.error,
 )
-#: A temporary sample folder of an older version of the generator (a random ``.<key>.*.part``
-#: folder) is deleted only when it has not changed for this long, so that a generation still
-#: running from an older copy of the code never loses its folder.
-LEGACY_PART_MAX_AGE_SECONDS = 7 * 24 * 3600
 
 
 class ChunkStore:
@@ -131,30 +126,3 @@ def _read(path: Path, task: ChunkTask) -> tuple[ChunkResult, str | None]:
         if array.shape != shape or array.dtype != np.float32:
             return result, f"{name} {array.dtype}{list(array.shape)}, expected float32{list(shape)}"
     return result, None
-
-
-def remove_legacy_part_folders(root: Path, key: str) -> None:
-    """Delete stale temporary folders (``.<key>.*.part``) that older versions left in ``root``.
-
-    Older versions generated a sample into a random temporary folder, which a hard kill left
-    behind. Such a folder may still belong to a generation running from an older copy of the
-    code, so it is deleted only once unchanged for :data:`LEGACY_PART_MAX_AGE_SECONDS`; younger
-    ones are reported. Folders of other keys are never touched.
-    """
-    now = time.time()
-    for folder in sorted(root.glob(f".{key}.*.part")):
-        try:
-            if not folder.is_dir():
-                continue
-            age = now - folder.stat().st_mtime
-        except OSError:  # removed meanwhile
-            continue
-        if age > LEGACY_PART_MAX_AGE_SECONDS:
-            log.info("embedded jets: removing stale temporary folder %s", folder)
-            shutil.rmtree(folder, ignore_errors=True)
-        else:
-            log.warning(
-                "embedded jets: %s was left by an older version of the generator; delete it "
-                "once no generation of this sample is running",
-                folder,
-            )

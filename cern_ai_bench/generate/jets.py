@@ -1,7 +1,7 @@
 """The embedded hls4ml-like jet sample: plan, generate in parallel, write, cache.
 
 :func:`ensure_embedded_jets` returns a folder with ``train/`` and ``val/`` subfolders of files in
-the hls4ml raw HDF5 format (:mod:`cern_ai_bench.generate.hls4ml_format`), generating it first if
+the hls4ml raw HDF5 format (:mod:`cern_ai_bench.generate.hls4ml_writer`), generating it first if
 needed. The folder is ``data_dir / "embedded_jets" / <key>``, where ``key`` is a short hash of
 every parameter that changes the jets; it counts as complete only once ``manifest.json`` (written
 last, with the parameters and each file's SHA-256) is there. The files are written into a
@@ -39,8 +39,8 @@ from tqdm.auto import tqdm
 
 from cern_ai_bench.data.hls4ml_columns import JET_FEATURE_NAMES, N_CONSTITUENT_COLUMNS
 from cern_ai_bench.data.schema import HLS4ML_CLASSES
-from cern_ai_bench.generate.chunk_store import ChunkStore, remove_legacy_part_folders
-from cern_ai_bench.generate.hls4ml_format import JETS_PER_FILE
+from cern_ai_bench.generate.chunk_store import ChunkStore
+from cern_ai_bench.generate.hls4ml_writer import JETS_PER_FILE
 from cern_ai_bench.generate.jets_output import JetSample, is_complete, publish_sample
 from cern_ai_bench.generate.jets_physics import MAX_PYTHIA_SEED, PHYSICS, PHYSICS_VERSION
 from cern_ai_bench.generate.jets_pythia import ChunkResult, ChunkTask, generate_chunk
@@ -57,6 +57,25 @@ MIN_JETS_PER_CLASS = 5
 WORK_SUFFIX = ".partial"
 #: Per-chunk counters summed per class into the manifest.
 _COUNTERS = ("events", "rejected_nonfinite", "seconds_generation", "seconds_features")
+
+
+class GeneratorParameterError(ValueError):
+    """An invalid generator parameter: ``"<parameter> <requirement>, got <value>"``.
+
+    Callers that expose the parameter under another name (the config key
+    ``dataset.jets_per_class``, say) rebuild the message from the attributes.
+
+    Attributes:
+        parameter: the keyword argument of :func:`ensure_embedded_jets`, e.g. ``jets_per_class``.
+        requirement: what it must be, e.g. ``must be >= 5``.
+        value: the value given.
+    """
+
+    def __init__(self, parameter: str, requirement: str, value: object) -> None:
+        super().__init__(f"{parameter} {requirement}, got {value!r}")
+        self.parameter = parameter
+        self.requirement = requirement
+        self.value = value
 
 
 def ensure_embedded_jets(
@@ -86,20 +105,18 @@ def ensure_embedded_jets(
         The folder holding ``train/``, ``val/`` and ``manifest.json``.
 
     Raises:
-        ValueError: an invalid parameter (the message names it).
+        GeneratorParameterError: an invalid parameter (a ``ValueError`` naming it).
     """
     parameters = sample_parameters(
         jets_per_class=jets_per_class, seed=seed, n_constituents=n_constituents
     )
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
-        raise ValueError(f"workers must be an integer >= 0 (0 = one per core), got {workers!r}")
+    _check_int("workers", workers, 0)
     root = Path(data_dir) / "embedded_jets"
     final = root / sample_key(parameters)
     if is_complete(final, parameters):
         log.debug("embedded jets cached at %s", final)
         return final
     root.mkdir(parents=True, exist_ok=True)
-    remove_legacy_part_folders(root, final.name)
     store = ChunkStore(root / f"{final.name}{WORK_SUFFIX}")
     sample = _collect_chunks(store, parameters, workers=workers or _cpu_count(), progress=progress)
     publish_sample(sample, final, store.folder, parameters)
@@ -111,7 +128,7 @@ def sample_parameters(*, jets_per_class: int, seed: int, n_constituents: int) ->
     """Every parameter that changes the generated files, validated.
 
     Raises:
-        ValueError: an invalid parameter.
+        GeneratorParameterError: an invalid parameter (a ``ValueError`` naming it).
     """
     _check_int("jets_per_class", jets_per_class, MIN_JETS_PER_CLASS)
     _check_int("seed", seed, 0)
@@ -267,5 +284,7 @@ def _cpu_count() -> int:
 
 
 def _check_int(name: str, value: object, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise GeneratorParameterError(name, "must be an integer", value)
+    if value < minimum:
+        raise GeneratorParameterError(name, f"must be >= {minimum}", value)

@@ -132,17 +132,29 @@ def _last_copy(record: EventRecord, index: int) -> int:
     """
     pid = record.pid
     while True:
-        same = [i for i in _daughters(record, index) if pid[i] == pid[index]]
+        same = [i for i in daughters(record, index) if pid[i] == pid[index]]
         if len(same) != 1:
             return index
         index = same[0]
 
 
-def _daughters(record: EventRecord, index: int) -> list[int]:
-    first, last = int(record.daughter1[index]), int(record.daughter2[index])
-    if first <= 0:
+def daughters(record: EventRecord, index: int) -> list[int]:
+    """Indices of the daughters of entry ``index``, in increasing order.
+
+    Follows Pythia 8's ``Particle::daughterList()`` (event record documentation, "daughter1,
+    daughter2"): ``d1 == d2 == 0`` no daughters; ``d1 == d2 > 0`` or ``d1 > 0, d2 == 0`` one
+    daughter, ``d1``; ``0 < d1 < d2`` the range ``d1 .. d2``; ``0 < d2 < d1`` two separate
+    daughters, ``d2`` and ``d1`` (e.g. in the backwards evolution of initial-state showers). Pythia
+    never stores ``d1 == 0 < d2``; it is read here as no daughters (index 0 is the system line).
+    """
+    d1, d2 = int(record.daughter1[index]), int(record.daughter2[index])
+    if d1 <= 0:
         return []
-    return list(range(first, max(first, last) + 1))
+    if d2 == d1 or d2 <= 0:
+        return [d1]
+    if d2 > d1:
+        return list(range(d1, d2 + 1))
+    return [d2, d1]
 
 
 def _decay_quarks(record: EventRecord, first: int, label: str) -> tuple[int, list[int]] | None:
@@ -152,7 +164,7 @@ def _decay_quarks(record: EventRecord, first: int, label: str) -> tuple[int, lis
     suppressed decays) and the two quarks of the W decay. None when the decay is not hadronic.
     """
     resonance = _last_copy(record, first)
-    products = _daughters(record, resonance)
+    products = daughters(record, resonance)
     abs_ids = np.abs(record.pid[products]) if products else np.array([], dtype=int)
     quarks = [i for i, a in zip(products, abs_ids, strict=True) if 1 <= a <= _MAX_QUARK]
     if label == "t":

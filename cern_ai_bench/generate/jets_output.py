@@ -1,7 +1,7 @@
 """Write an assembled embedded jet sample: hls4ml files of both splits, manifest, atomic rename.
 
 :func:`publish_sample` writes the jets collected by :mod:`cern_ai_bench.generate.jets` as files
-in the hls4ml raw HDF5 format (:mod:`cern_ai_bench.generate.hls4ml_format`): each class split
+in the hls4ml raw HDF5 format (:mod:`cern_ai_bench.generate.hls4ml_writer`): each class split
 80/20 (``train_fraction``), the classes shuffled together with a seeded generator, at most
 ``jets_per_file`` jets per file, then ``manifest.json``, written last. Everything is written into
 a temporary folder that is renamed into place at the end, so an interrupted write never leaves a
@@ -23,7 +23,7 @@ import numpy as np
 from cern_ai_bench import __version__
 from cern_ai_bench.data.files import atomic_write_text, sha256_of
 from cern_ai_bench.data.schema import HLS4ML_CLASSES
-from cern_ai_bench.generate.hls4ml_format import hls4ml_file_name, jets_table, write_hls4ml_file
+from cern_ai_bench.generate.hls4ml_writer import hls4ml_file_name, jets_table, write_hls4ml_file
 
 MANIFEST = "manifest.json"
 SPLITS = ("train", "val")

@@ -1,7 +1,7 @@
 """Jet substructure features of the hls4ml jet dataset, computed with FastJet and fjcontrib.
 
 :func:`jet_features` takes the constituents of many jets and returns the 53 jet features of the
-public hls4ml files (:data:`~cern_ai_bench.generate.hls4ml_format.JET_FEATURE_NAMES`), the 16
+public hls4ml files (:data:`~cern_ai_bench.data.hls4ml_columns.JET_FEATURE_NAMES`), the 16
 high-level features among them. The definitions follow the ntupliser that produced the public
 sample (``nhanvtran/trackObservables``, branch ``boostedPrecision-hls4ml``,
 ``processing/anaSubstructure.cpp``):
@@ -156,7 +156,7 @@ def jet_features(
             (NaN otherwise); this roughly doubles the time on gluon jets.
 
     Returns:
-        ``(N, 53)`` float64 in :data:`~cern_ai_bench.generate.hls4ml_format.JET_FEATURE_NAMES`
+        ``(N, 53)`` float64 in :data:`~cern_ai_bench.data.hls4ml_columns.JET_FEATURE_NAMES`
         order: masses, pT and tau_N in GeV, the rest dimensionless. A ratio whose denominator
         vanishes (e.g. ``tau32`` or C2 of a groomed jet with fewer than three constituents) is
         NaN.

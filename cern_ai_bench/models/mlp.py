@@ -5,9 +5,9 @@ JINST 13 (2018) P07027, arXiv:1804.06913, as trained in the hls4ml tutorial
 (``fastmachinelearning/hls4ml-tutorial``, part 1): Dense 64-32-32 with ReLU and a Dense output
 layer (softmax in the loss), ``lecun_uniform`` kernels, zero biases; 4,389 parameters. The
 FastML Science variant (``fastmachinelearning/fastml-science``, jet-classify) adds batch norm
-between each Dense and its ReLU (``batch_norm=True``). Both train with an L1 penalty of 1e-4 on
-the kernels, which :meth:`MLP.kernel_l1` provides for the loss; the penalty itself belongs to
-the task, not the model.
+between each Dense and its ReLU (``batch_norm=True``). Both references add an L1 penalty of 1e-4
+on the kernels, a regulariser for quantisation-aware FPGA models that this benchmark's float
+model does not use (weight decay is ``trainer.weight_decay``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-import torch
 from torch import Tensor, nn
 
 __all__ = ["MLP", "MLPConfig"]
@@ -73,11 +72,6 @@ class MLP(nn.Module):
                 # Keras lecun_uniform: U(-sqrt(3 / fan_in), +sqrt(3 / fan_in)); zero bias.
                 nn.init.kaiming_uniform_(module.weight, nonlinearity="linear")
                 nn.init.zeros_(module.bias)
-
-    def kernel_l1(self) -> Tensor:
-        """Sum of absolute kernel (weight) values of all Dense layers, for an L1 penalty."""
-        linears = [m for m in self.modules() if isinstance(m, nn.Linear)]
-        return torch.stack([m.weight.abs().sum() for m in linears]).sum()
 
     def forward(self, hlf: Tensor) -> Tensor:
         """Class logits.

@@ -9,6 +9,16 @@ from cern_ai_bench.config import DatasetConfig
 TASKS = ("trigger",)
 
 
+def prepare_task_data(task_name: str, dataset_cfg: DatasetConfig, *, progress: bool) -> None:
+    """Make the task's data available locally (generate, download, extract), without loading it."""
+    if task_name == "trigger":
+        from cern_ai_bench.data.registry import prepare_jet_dataset
+
+        prepare_jet_dataset(dataset_cfg, progress=progress)
+        return
+    raise ValueError(f"task.name: unknown task {task_name!r}; valid: {list(TASKS)}")
+
+
 def build_task(
     task_name: str,
     dataset_cfg: DatasetConfig,

@@ -48,3 +48,10 @@ def test_loader_ablation_prints_and_writes_ratios(jets_data_dir, tmp_path, monke
 def test_bad_vary_argument_is_explained():
     with pytest.raises(SystemExit, match="--vary expects KEY=V1,V2"):
         main(["--vary", "trainer.loader", "model=mlp"])
+
+
+def test_only_trainer_settings_can_vary():
+    with pytest.raises(SystemExit, match="only trainer"):
+        main(["--vary", "model=mlp,pfn"])
+    with pytest.raises(SystemExit, match="only trainer"):
+        main(["--vary", "trainer.device=cpu,cuda"])

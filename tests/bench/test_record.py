@@ -25,7 +25,7 @@ def minimal_record():
             "metric": "accuracy",
         },
         "config": {},
-        "code": {"version": "0.1.0"},
+        "code": {"version": "0.1.0", "git_sha": None},
         "system": system_info(),
         "dataset": {
             "name": "x",
@@ -33,9 +33,18 @@ def minimal_record():
             "splits": {},
         },
         "quality": {"test": {"accuracy": 0.5, "rejection": float("inf")}},
-        "timing": {"train_throughput_samples_per_s": 10.0, "inference": {}},
-        "memory": {},
-        "seeds": {},
+        "timing": {
+            "time_to_target_s": None,
+            "compile_s": None,
+            "train_throughput_samples_per_s": 10.0,
+            "inference": {
+                "latency_batch_1": {"p50_ms": 0.1, "p99_ms": 0.2},
+                "throughput_batch": 4096,
+                "throughput_samples_per_s": 1e6,
+            },
+        },
+        "memory": {"peak_host_rss_bytes": 1, "peak_device_bytes": None},
+        "seeds": {"trainer": 0},
         "run": {"world_size": 1, "device": "cpu"},
     }
 
@@ -56,6 +65,16 @@ def test_round_trip_and_infinity_becomes_null(tmp_path):
         (lambda r: r.update(status="done"), "'status' must be one of"),
         (lambda r: r.update(schema_version=99), "schema_version 99 is not supported"),
         (lambda r: r["dataset"]["files"][0].pop("sha256"), r"dataset.files\[0\]"),
+        (
+            lambda r: r["timing"]["inference"].pop("latency_batch_1"),
+            "timing.inference.latency_batch_1'",
+        ),
+        (
+            lambda r: r["timing"]["inference"]["latency_batch_1"].update(p99_ms=None),
+            "p99_ms' should be int or float",
+        ),
+        (lambda r: r["memory"].pop("peak_host_rss_bytes"), "memory.peak_host_rss_bytes"),
+        (lambda r: r["seeds"].update(trainer=True), "'seeds.trainer' should be int, got bool"),
     ],
 )
 def test_invalid_records_are_refused_on_write(tmp_path, mutate, message):

@@ -1,15 +1,21 @@
-"""Fixtures of the data tests: a loopback HTTP server (with HTTP Range support), no internet."""
+"""Fixtures of the data tests: a loopback HTTP server (with HTTP Range support), no internet;
+a stand-in for the embedded jet generator (no Pythia)."""
 
 from __future__ import annotations
 
+import sys
 import threading
+import types
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from cern_ai_bench.data import download
+from tests.data.jet_file_builders import write_generated_sample
 
 
 @dataclass
@@ -79,3 +85,43 @@ def file_server() -> Iterator[FileServer]:
 def no_retry_delay(monkeypatch: pytest.MonkeyPatch) -> None:
     """Retries of transient download errors happen at once in tests."""
     monkeypatch.setattr(download, "RETRY_DELAYS_S", (0.0, 0.0))
+
+
+class FakeGeneratorParameterError(ValueError):
+    """Stand-in of ``cern_ai_bench.generate.jets.GeneratorParameterError``."""
+
+    def __init__(self, parameter: str, requirement: str, value: object) -> None:
+        super().__init__(f"{parameter} {requirement}, got {value!r}")
+        self.parameter, self.requirement, self.value = parameter, requirement, value
+
+
+@pytest.fixture
+def fake_generator(monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
+    """Replace ``cern_ai_bench.generate.jets`` by a stand-in; return the calls it got.
+
+    Its ``ensure_embedded_jets`` writes (once per folder) a tiny sample as the real generator
+    leaves it: ``train/`` with 4 jets per class, ``val/`` with 10 jets, and ``manifest.json``.
+    """
+    calls: list[tuple] = []
+
+    def ensure_embedded_jets(
+        data_dir: Path,
+        *,
+        jets_per_class: int,
+        seed: int,
+        n_constituents: int,
+        workers: int,
+        progress: bool,
+    ) -> Path:
+        calls.append((data_dir, jets_per_class, seed, n_constituents, workers, progress))
+        folder = data_dir / "embedded_jets" / f"n{jets_per_class}_seed{seed}"
+        if not (folder / "manifest.json").is_file():
+            labels = np.repeat(np.arange(5), 4)
+            write_generated_sample(folder, labels, labels[::2])
+        return folder
+
+    fake = types.ModuleType("cern_ai_bench.generate.jets")
+    fake.ensure_embedded_jets = ensure_embedded_jets  # type: ignore[attr-defined]
+    fake.GeneratorParameterError = FakeGeneratorParameterError  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "cern_ai_bench.generate.jets", fake)
+    return calls

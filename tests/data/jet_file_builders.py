@@ -4,7 +4,8 @@
   ``jetConstituentList`` (N, P, 16) named by the first 16 of 17 ``particleFeatureNames``;
 - top-tagging pandas HDF5 (key ``table``; ``E_i, PX_i, PY_i, PZ_i``, i < 200, truth columns,
   ``ttv``, ``is_signal_new``);
-- the OpenML ARFF of ``hls4ml_lhc_jets_hlf``.
+- the OpenML ARFF of ``hls4ml_lhc_jets_hlf``;
+- a folder as the embedded generator leaves it (hls4ml files and its ``manifest.json``).
 
 Each builder returns the values the loader must give back, in canonical form. Every jet's
 ``j_zlogz`` (HLF column 0) is its id, so tests can match loaded rows to written ones.
@@ -136,6 +137,39 @@ def write_raw_hls4ml(
         handle.create_dataset("particleFeatureNames", data=np.array(particle_names, dtype="S"))
         if with_image:
             handle.create_dataset("jetImage", data=np.zeros((len(jets), 4, 4), np.float32))
+
+
+def write_generated_sample(
+    folder: Path, train_labels: np.ndarray, val_labels: np.ndarray, *, n_particles: int = 12
+) -> dict[str, JetSample]:
+    """A sample folder as the embedded generator leaves it: ``train/``, ``val/``, ``manifest.json``.
+
+    The manifest lists each file's path (relative to ``folder``), jets, SHA-256 and size, like
+    :func:`cern_ai_bench.generate.jets_output.publish_sample` writes it.
+    """
+    samples = {
+        "train": write_hls4ml_file(
+            folder / "train" / "jetImage_1_12p_0_20.h5", train_labels, n_particles=n_particles
+        ),
+        "val": write_hls4ml_file(
+            folder / "val" / "jetImage_1_12p_0_10.h5",
+            val_labels,
+            first_id=100,
+            n_particles=n_particles,
+        ),
+    }
+    files = [
+        {
+            "path": path.relative_to(folder).as_posix(),
+            "n_jets": len(samples[path.parent.name].ids),
+            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+            "size_bytes": path.stat().st_size,
+        }
+        for path in sorted(folder.glob("*/*.h5"))
+    ]
+    document = {"parameters": {"fake": True}, "files": files}
+    (folder / "manifest.json").write_text(json.dumps(document), encoding="utf-8")
+    return samples
 
 
 def top_tagging_columns(n_particles: int = 200) -> list[str]:

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import sys
-import types
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from cern_ai_bench.config import DatasetConfig
 from cern_ai_bench.data import DataError, dataset_names, load_jet_dataset
 from cern_ai_bench.data.errors import DatasetConfigError, UnknownDatasetError
 from cern_ai_bench.data.registry import DATASETS
-from tests.data.jet_file_builders import write_hls4ml_file
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -49,21 +46,8 @@ def test_bad_settings_name_the_key(tmp_path: Path, overrides: dict, key: str) ->
 
 
 def test_embedded_jets_calls_the_generator_and_reads_its_folder(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, fake_generator: list[tuple]
 ) -> None:
-    calls = []
-
-    def ensure_embedded_jets(data_dir, *, jets_per_class, seed, n_constituents, workers, progress):
-        calls.append((data_dir, jets_per_class, seed, n_constituents, workers, progress))
-        folder = data_dir / "embedded_jets" / f"n{jets_per_class}_seed{seed}"
-        labels = np.repeat(np.arange(5), 4)
-        write_hls4ml_file(folder / "train" / "part0.h5", labels, n_particles=12)
-        write_hls4ml_file(folder / "val" / "part0.h5", labels[::2], first_id=100, n_particles=12)
-        return folder
-
-    fake = types.ModuleType("cern_ai_bench.generate.jets")
-    fake.ensure_embedded_jets = ensure_embedded_jets  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "cern_ai_bench.generate.jets", fake)
     cfg = DatasetConfig(
         name="embedded_jets",
         data_dir=str(tmp_path),
@@ -74,7 +58,7 @@ def test_embedded_jets_calls_the_generator_and_reads_its_folder(
         workers=1,
     )
     dataset = load_jet_dataset(cfg, progress=False)
-    assert calls == [(tmp_path, 4, 9, 150, 1, False)]
+    assert fake_generator == [(tmp_path, 4, 9, 150, 1, False)]
     assert dataset.name == "embedded_jets"
     assert dataset.split_sizes() == {"train": 15, "val": 5, "test": 10}
     assert dataset.train.constituents.shape[1:] == (10, 4)

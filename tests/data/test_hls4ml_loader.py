@@ -18,7 +18,7 @@ from cern_ai_bench.data.errors import (
     NonFiniteError,
 )
 from cern_ai_bench.data.files import sha256_of
-from cern_ai_bench.data.hls4ml_format import Hls4mlFile
+from cern_ai_bench.data.hls4ml_reader import Hls4mlFile
 from cern_ai_bench.data.registry import load_jet_dataset
 from cern_ai_bench.data.schema import HLF_NAMES, HLS4ML_CLASSES
 from tests.data.jet_file_builders import (

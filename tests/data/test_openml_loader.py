@@ -10,7 +10,12 @@ from sklearn.model_selection import train_test_split
 
 from cern_ai_bench.config import DatasetConfig
 from cern_ai_bench.data.arff import read_arff
-from cern_ai_bench.data.errors import FormatError, MissingFileError, NonFiniteError
+from cern_ai_bench.data.errors import (
+    DatasetConfigError,
+    FormatError,
+    MissingFileError,
+    NonFiniteError,
+)
 from cern_ai_bench.data.files import sha256_of
 from cern_ai_bench.data.registry import load_jet_dataset
 from cern_ai_bench.data.schema import HLF_NAMES, HLS4ML_CLASSES
@@ -54,12 +59,39 @@ def test_round_trip_and_tutorial_split(tmp_path: Path) -> None:
     assert dataset.split_sizes() == {"train": 72, "val": 8, "test": 20}
     assert not dataset.has_constituents and dataset.has_hlf
     rows = np.arange(100)
+    # The tutorial's test split (unstratified), then val stratified by class.
     train_full, test = train_test_split(rows, test_size=0.2, random_state=42)
-    train, val = train_test_split(train_full, test_size=0.1, random_state=7)
+    train, val = train_test_split(
+        train_full, test_size=0.1, random_state=7, stratify=sample.labels[train_full]
+    )
     for split, expected_rows in ((dataset.train, train), (dataset.val, val), (dataset.test, test)):
         np.testing.assert_array_equal(split.hlf, sample.hlf[expected_rows])
         np.testing.assert_array_equal(split.labels, sample.labels[expected_rows])
     assert dataset.files[0].sha256 == sha256_of(_arff(tmp_path))
+
+
+def test_validation_split_is_stratified_test_split_is_the_tutorials(tmp_path: Path) -> None:
+    # Imbalanced classes: 60 % g, 10 % each of the others.
+    letters = ["g"] * 600 + ["q", "t", "w", "z"] * 100
+    sample = write_openml_arff(_arff(tmp_path), letters, seed=1)
+    dataset = load_jet_dataset(_cfg(tmp_path, val_fraction=0.25, split_seed=3), progress=False)
+    # Test: exactly the tutorial's rows, whatever split_seed is.
+    _, test_rows = train_test_split(np.arange(1000), test_size=0.2, random_state=42)
+    np.testing.assert_array_equal(dataset.test.hlf[:, 0], test_rows)
+    # Val: every class in the proportion it has among the non-test rows.
+    pool = np.bincount(np.concatenate([dataset.train.labels, dataset.val.labels]), minlength=5)
+    val = np.bincount(dataset.val.labels, minlength=5)
+    assert np.all(np.abs(val - 0.25 * pool) <= 1), (val, pool)
+    assert set(dataset.val.hlf[:, 0].astype(int)).isdisjoint(dataset.train.hlf[:, 0].astype(int))
+    np.testing.assert_array_equal(
+        dataset.val.labels, sample.labels[dataset.val.hlf[:, 0].astype(int)]
+    )
+
+
+def test_too_few_jets_for_a_stratified_val_split_names_the_key(tmp_path: Path) -> None:
+    write_openml_arff(_arff(tmp_path), LETTERS * 20)  # 80 non-test rows, 5 classes
+    with pytest.raises(DatasetConfigError, match=r"dataset\.val_fraction=0\.01: cannot carve"):
+        load_jet_dataset(_cfg(tmp_path, val_fraction=0.01), progress=False)
 
 
 def test_max_jets(tmp_path: Path) -> None:

@@ -98,7 +98,7 @@ def test_diverging_loss_stops_with_a_clear_error(toy_task_cls, trainer_cfg):
         def loss(self, model, batch):
             return super().loss(model, batch) * float("nan")
 
-    with pytest.raises(TrainingDiverged, match="loss is nan"):
+    with pytest.raises(TrainingDiverged, match=r"diverged after .* samples \(loss nan"):
         train(NaNTask(), trainer_cfg(max_epochs=1), device=CPU)
 
 
@@ -127,3 +127,21 @@ def test_throughput_windows_span_evaluations(toy_task_cls, trainer_cfg):
     result = train(toy_task_cls(), trainer_cfg(window_steps=5, max_epochs=4), device=CPU)
     assert result.throughput["windows"] == 4 * 8 // 5
     assert result.throughput["median"] > 0
+
+
+def test_non_finite_weights_stop_before_evaluation(toy_task_cls, trainer_cfg):
+    class Exploding(toy_task_cls):
+        def evaluate(self, model, split):  # a real task would fail on NaN probabilities
+            raise AssertionError("evaluated a model with non-finite weights")
+
+    with pytest.raises(TrainingDiverged):
+        train(Exploding(), trainer_cfg(lr=1e30, max_epochs=1), device=CPU)
+
+
+def test_evaluations_stay_at_fixed_sample_counts_when_a_batch_crosses_several(
+    toy_task_cls, trainer_cfg
+):
+    result = train(toy_task_cls(), trainer_cfg(eval_every_samples=100, max_epochs=1), device=CPU)
+    # batches of 64: an evaluation at the first step past each multiple of 100 samples
+    samples = [h["samples"] for h in result.progress.history]
+    assert samples == [128, 256, 320, 448, 512]

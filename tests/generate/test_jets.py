@@ -7,8 +7,6 @@ assembly, splitting, file layout and caching; ``test_jets_physics.py`` runs the 
 from __future__ import annotations
 
 import json
-import os
-import time
 from pathlib import Path
 
 import h5py
@@ -19,6 +17,8 @@ import cern_ai_bench.generate.jets as jets_module
 from cern_ai_bench.data.files import sha256_of
 from cern_ai_bench.generate.jets import (
     JETS_PER_CHUNK,
+    MIN_JETS_PER_CLASS,
+    GeneratorParameterError,
     chunk_seed,
     ensure_embedded_jets,
     is_complete,
@@ -152,19 +152,29 @@ def test_chunk_plan_is_fixed() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"jets_per_class": 0}, "jets_per_class must be an integer >= 5"),
-        ({"jets_per_class": 4}, "jets_per_class"),
-        ({"jets_per_class": 10.0}, "jets_per_class"),
-        ({"jets_per_class": True}, "jets_per_class"),
-        ({"jets_per_class": 10, "seed": -1}, "seed must be an integer >= 0"),
-        ({"jets_per_class": 10, "n_constituents": 0}, "n_constituents"),
-        ({"jets_per_class": 10, "workers": -1}, "workers must be an integer >= 0"),
+        ({"jets_per_class": 0}, "jets_per_class must be >= 5, got 0"),
+        ({"jets_per_class": 4}, "jets_per_class must be >= 5, got 4"),
+        ({"jets_per_class": 10.0}, "jets_per_class must be an integer, got 10.0"),
+        ({"jets_per_class": True}, "jets_per_class must be an integer, got True"),
+        ({"jets_per_class": 10, "seed": -1}, "seed must be >= 0, got -1"),
+        ({"jets_per_class": 10, "n_constituents": 0}, "n_constituents must be >= 1"),
+        ({"jets_per_class": 10, "workers": -1}, "workers must be >= 0, got -1"),
     ],
 )
 def test_invalid_parameters(tmp_path: Path, kwargs: dict[str, object], match: str) -> None:
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(GeneratorParameterError, match=match) as caught:
         ensure_embedded_jets(tmp_path, progress=False, **kwargs)  # type: ignore[arg-type]
+    assert isinstance(caught.value, ValueError)
+    assert caught.value.parameter == match.split()[0]
     assert not (tmp_path / "embedded_jets").exists()
+
+
+def test_minimum_jets_per_class_is_five() -> None:
+    assert MIN_JETS_PER_CLASS == 5
+    sample_parameters(jets_per_class=5, seed=0, n_constituents=1)
+    with pytest.raises(GeneratorParameterError) as caught:
+        sample_parameters(jets_per_class=4, seed=0, n_constituents=1)
+    assert (caught.value.parameter, caught.value.requirement) == ("jets_per_class", "must be >= 5")
 
 
 # --- resume after an interruption -------------------------------------------------------------
@@ -290,27 +300,3 @@ def test_interrupted_while_writing_files(tmp_path: Path, monkeypatch: pytest.Mon
     assert sorted(p.name for p in folder.parent.iterdir()) == [folder.name]
     statistics = json.loads((folder / "manifest.json").read_text())["statistics"]
     assert statistics["chunks_reused"] == N_CHUNKS and statistics["jets_per_second"] is None
-
-
-def test_legacy_part_folders(
-    tmp_path: Path, fake_generator: list[ChunkTask], caplog: pytest.LogCaptureFixture
-) -> None:
-    """Old versions' random temp folders: removed when stale, kept while a run may use them."""
-    key = sample_key(sample_parameters(jets_per_class=5, seed=1, n_constituents=7))
-    root = tmp_path / "embedded_jets"
-    stale, recent, other = (
-        root / f".{key}.old.part",
-        root / f".{key}.new.part",
-        root / ".0123456789ab.old.part",
-    )
-    for folder in (stale, recent, other):
-        folder.mkdir(parents=True)
-    week_ago = time.time() - 8 * 24 * 3600
-    for folder in (stale, other):
-        os.utime(folder, (week_ago, week_ago))
-    with caplog.at_level("WARNING"):
-        ensure_embedded_jets(
-            tmp_path, jets_per_class=5, n_constituents=7, workers=1, progress=False
-        )
-    assert sorted(p.name for p in root.iterdir()) == sorted([key, recent.name, other.name])
-    assert f"{recent} was left by an older version" in caplog.text

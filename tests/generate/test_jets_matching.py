@@ -8,6 +8,7 @@ import pytest
 from cern_ai_bench.generate.jets_matching import (
     EventRecord,
     TruthObject,
+    daughters,
     delta_r,
     match_jets,
     truth_objects,
@@ -114,3 +115,52 @@ def test_match_takes_nearest_contained_jet() -> None:
 
 def test_delta_r_wraps_azimuth() -> None:
     assert delta_r(np.array(0.0), np.array(np.pi - 0.1), 0.0, -np.pi + 0.1) == pytest.approx(0.2)
+
+
+#: (daughter1, daughter2) -> daughters, the cases of Pythia 8's Particle::daughterList().
+DAUGHTER_CASES = [
+    ((0, 0), []),  # none
+    ((5, 5), [5]),  # one daughter
+    ((5, 0), [5]),  # one daughter (d2 unset)
+    ((5, 8), [5, 6, 7, 8]),  # a range
+    ((8, 5), [5, 8]),  # two separate daughters
+]
+
+
+def _line_with_daughters(d1: int, d2: int) -> EventRecord:
+    """Entry 1 has daughters (d1, d2); entries 2..9 are plain final-state gluons."""
+    gluons = [(21, 23, 0, 0, p4(10, 0, 0)) for _ in range(8)]
+    return record([(23, -22, d1, d2, p4(100, 0, 0, 91.2)), *gluons])
+
+
+@pytest.mark.parametrize(("pair", "expected"), DAUGHTER_CASES)
+def test_daughters_follow_pythia_convention(pair: tuple[int, int], expected: list[int]) -> None:
+    assert daughters(_line_with_daughters(*pair), 1) == expected
+
+
+@pytest.mark.parametrize(("pair", "expected"), DAUGHTER_CASES)
+def test_daughters_agree_with_pythia_daughter_list(
+    pair: tuple[int, int], expected: list[int]
+) -> None:
+    pythia8mc = pytest.importorskip("pythia8mc")
+    event = pythia8mc.Event()
+    for _ in range(10):
+        event.append(pythia8mc.Particle(21, 23, 0, 0, 0, 0, 0, 0, pythia8mc.Vec4(1, 0, 0, 1), 0))
+    event[1].daughters(*pair)
+    assert sorted(event[1].daughterList()) == expected
+
+
+def test_top_with_two_separate_daughters() -> None:
+    """daughter2 < daughter1: the W (entry 2) and the b (entry 5) stored apart."""
+    event = record(
+        [
+            (6, -22, 5, 2, p4(1000, 0.2, -1.0, 173.0)),  # 1 top: daughters 2 and 5
+            (24, -22, 3, 4, p4(700, 0.25, -1.05, 80.4)),  # 2 W
+            (4, 23, 0, 0, p4(400, 0.3, -1.0)),  # 3 c
+            (-3, 23, 0, 0, p4(300, 0.2, -1.1)),  # 4 sbar
+            (5, 23, 0, 0, p4(300, 0.1, -0.9)),  # 5 b
+        ]
+    )
+    (obj,) = truth_objects(event, "t", light_quark_max_id=4)
+    assert obj.eta == pytest.approx(0.2)
+    assert obj.daughters_eta == pytest.approx((0.1, 0.3, 0.2))  # b, then the W's quarks

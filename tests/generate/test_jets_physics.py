@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 from cern_ai_bench.config import DatasetConfig
-from cern_ai_bench.data.hls4ml import read_hls4ml_folder
+from cern_ai_bench.data.embedded import read_embedded_folder
+from cern_ai_bench.data.files import sha256_of
 from cern_ai_bench.data.hls4ml_columns import HLF_COLUMN_INDICES, JET_FEATURE_NAMES
 from cern_ai_bench.generate.jets import ensure_embedded_jets
 from cern_ai_bench.generate.jets_physics import PHYSICS
@@ -112,16 +113,15 @@ def test_constituents_are_consistent_with_the_jet(sample: Path) -> None:
 
 
 def test_project_loader_reads_the_sample(sample: Path) -> None:
-    data = read_hls4ml_folder(
-        sample,
-        DatasetConfig(name="embedded_jets", n_constituents=30),
-        name="embedded_jets",
-        progress=False,
-        write_manifest=False,
+    data = read_embedded_folder(
+        sample, DatasetConfig(name="embedded_jets", n_constituents=30), progress=False
     )
     assert len(data.train) + len(data.val) == 5 * 80 and len(data.test) == 5 * 20
     np.testing.assert_array_equal(np.bincount(data.test.labels), [20] * 5)
     assert data.train.constituents is not None and data.train.constituents.shape[1:] == (30, 4)
+    assert len(data.files) == len(list(sample.glob("*/*.h5")))
+    for info in data.files:  # the provenance taken from the manifest is the files' own
+        assert info.sha256 == sha256_of(info.path)
 
 
 def test_manifest_statistics(sample: Path) -> None:

@@ -39,12 +39,6 @@ def test_batch_norm_variant() -> None:
     assert model.eval()(torch.randn(1, 10)).shape == (1, 3)
 
 
-def test_kernel_l1() -> None:
-    model = mlp_hls4ml()
-    want = sum(m.weight.abs().sum() for m in model.modules() if isinstance(m, torch.nn.Linear))
-    torch.testing.assert_close(model.kernel_l1(), want)
-
-
 def test_config_validation() -> None:
     with pytest.raises(ValueError, match="n_classes >= 2"):
         MLP(MLPConfig(n_classes=1))

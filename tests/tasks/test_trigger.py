@@ -77,3 +77,16 @@ def test_gbt_baseline_scores_the_test_split():
     assert result["test"]["accuracy"] > 0.5  # classes are separated by the feature offsets
     with pytest.raises(ValueError, match="unknown baseline 'svm'"):
         run_baselines(["svm"], dataset, seed=0)
+
+
+def test_divergence_is_reported_as_such_not_as_a_metric_error():
+    from omegaconf import OmegaConf
+
+    from cern_ai_bench.config import TrainerConfig
+    from cern_ai_bench.engine import TrainingDiverged, train
+
+    cfg = OmegaConf.structured(
+        TrainerConfig(batch_size=64, lr=1e30, max_epochs=1, progress=False, device="cpu")
+    )
+    with pytest.raises(TrainingDiverged, match=r"lower trainer\.lr"):
+        train(TriggerTask(_dataset(), "mlp", CPU), cfg, device=CPU)

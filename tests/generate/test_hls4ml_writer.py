@@ -16,7 +16,7 @@ from cern_ai_bench.data.hls4ml_columns import (
     PARTICLE_FEATURE_NAMES,
 )
 from cern_ai_bench.data.schema import HLF_NAMES, HLS4ML_CLASSES
-from cern_ai_bench.generate.hls4ml_format import hls4ml_file_name, jets_table, write_hls4ml_file
+from cern_ai_bench.generate.hls4ml_writer import hls4ml_file_name, jets_table, write_hls4ml_file
 
 
 def test_published_layout() -> None:
