@@ -63,6 +63,16 @@ class DatasetConfig:
     generator_seed: int = 1
     #: Embedded generator only: worker processes (0 = one per CPU core).
     workers: int = 0
+    # -- showers (task=fastsim) --
+    #: Embedded showers only: voxel geometry of the generated showers (ds2, ds3, ds1_photons).
+    geometry: str = "ds2"
+    #: Embedded showers only: showers in the training file (the validation split is taken
+    #: from it); the value that scales the embedded shower dataset.
+    n_showers: int = 10000
+    #: Embedded showers only: showers in the held-out reference file (the test split).
+    n_reference_showers: int = 10000
+    #: Keep at most this many showers per split (None = all), for quick runs on large files.
+    max_showers: int | None = None
 
 
 @dataclass
@@ -124,13 +134,54 @@ class BenchmarkConfig:
 
 
 @dataclass
+class ShowerEvaluationConfig:
+    """How generated showers are evaluated (task=fastsim), after the CaloChallenge 2022.
+
+    The defaults are the official settings (``evaluate.py``: classifier in-2048-2048-2048-1,
+    50 epochs; published numbers are mean and std over 10 trainings).
+    """
+
+    #: Classifier tests to run: ``low`` (voxels) and/or ``high`` (high-level features).
+    classifier_modes: list[str] = field(default_factory=lambda: ["low", "high"])
+    classifier_repeats: int = 10
+    classifier_epochs: int = 50
+    classifier_width: int = 2048
+    classifier_depth: int = 3
+    classifier_seed: int = 0
+    #: Reference (test) showers compared with as many generated ones (None = the whole split).
+    max_eval_showers: int | None = None
+    #: Frechet and kernel physics distances (FPD, KPD) on the high-level feature vector.
+    fpd_kpd: bool = True
+    #: FPD extrapolation range in sample size (the CaloChallenge call: 10,000 to 50,000).
+    fpd_min_samples: int = 10000
+    fpd_max_samples: int = 50000
+    #: KPD batch size (the CaloChallenge call: 10,000).
+    kpd_batch_size: int = 10000
+    #: Batch sizes at which the generation time per shower is measured.
+    generation_batches: list[int] = field(default_factory=lambda: [1, 100, 10000])
+    #: Timed repetitions per batch size (the median is reported).
+    generation_repeats: int = 3
+    #: Also time the embedded reference simulator (GFlash) at the largest batch, for the ratio.
+    time_reference_simulator: bool = True
+    #: Showers generated at each validation evaluation (the mean separation power metric).
+    val_showers: int = 2000
+    #: Histogram PNGs of reference vs generated features in the run folder.
+    plots: bool = True
+    #: Write the generated test showers to ``generated_showers.hdf5`` (CaloChallenge format)
+    #: in the run folder, e.g. for the official ``evaluate.py``.
+    save_generated: bool = True
+
+
+@dataclass
 class TaskConfig:
     """Use-case options; ``name`` selects the task class."""
 
     name: str = MISSING
     #: Extra baselines trained side by side on the same split (``gbt``: scikit-learn
-    #: HistGradientBoostingClassifier on the 16 high-level features).
+    #: HistGradientBoostingClassifier on the 16 high-level features; trigger only).
     baselines: list[str] = field(default_factory=list)
+    #: Shower evaluation settings (task=fastsim only).
+    evaluation: ShowerEvaluationConfig = field(default_factory=ShowerEvaluationConfig)
 
 
 @dataclass
@@ -155,111 +206,14 @@ class ConfigError(ValueError):
     """Config values that pass the type check but cannot work; lists every problem at once."""
 
 
-def _range_problems(cfg: MainConfig) -> list[str]:
-    t, d, b = cfg.trainer, cfg.dataset, cfg.benchmark
-    checks = [
-        (t.batch_size > 0, "trainer.batch_size", t.batch_size, "> 0"),
-        (t.lr > 0, "trainer.lr", t.lr, "> 0"),
-        (t.weight_decay >= 0, "trainer.weight_decay", t.weight_decay, ">= 0"),
-        (t.max_epochs >= 1, "trainer.max_epochs", t.max_epochs, ">= 1"),
-        (t.max_time_s >= 0, "trainer.max_time_s", t.max_time_s, ">= 0 (0 = no limit)"),
-        (t.max_steps >= 0, "trainer.max_steps", t.max_steps, ">= 0 (0 = no limit)"),
-        (t.eval_every_samples >= 0, "trainer.eval_every_samples", t.eval_every_samples, ">= 0"),
-        (t.warmup_steps >= 0, "trainer.warmup_steps", t.warmup_steps, ">= 0"),
-        (0 <= t.min_lr_ratio <= 1, "trainer.min_lr_ratio", t.min_lr_ratio, "in [0, 1]"),
-        (t.threads >= 0, "trainer.threads", t.threads, ">= 0 (0 = torch default)"),
-        (t.window_steps >= 1, "trainer.window_steps", t.window_steps, ">= 1"),
-        (t.warmup_windows >= 0, "trainer.warmup_windows", t.warmup_windows, ">= 0"),
-        (d.n_constituents >= 1, "dataset.n_constituents", d.n_constituents, ">= 1"),
-        (0 < d.val_fraction < 1, "dataset.val_fraction", d.val_fraction, "in (0, 1)"),
-        (
-            d.jets_per_class >= 5,
-            "dataset.jets_per_class",
-            d.jets_per_class,
-            ">= 5 (every class in every split)",
-        ),
-        (d.max_jets is None or d.max_jets >= 1, "dataset.max_jets", d.max_jets, ">= 1 or null"),
-        (d.workers >= 0, "dataset.workers", d.workers, ">= 0 (0 = one per core)"),
-        (b.latency_iters >= 1, "benchmark.latency_iters", b.latency_iters, ">= 1"),
-        (b.latency_warmup >= 0, "benchmark.latency_warmup", b.latency_warmup, ">= 0"),
-        (b.throughput_batch >= 1, "benchmark.throughput_batch", b.throughput_batch, ">= 1"),
-        (b.throughput_iters >= 1, "benchmark.throughput_iters", b.throughput_iters, ">= 1"),
-    ]
-    return [f"{key}={value!r} must be {rule}" for ok, key, value, rule in checks if not ok]
-
-
-def _name_problems(cfg: MainConfig) -> list[str]:
-    from cern_ai_bench.data.registry import DATASETS
-    from cern_ai_bench.models.builders import MODELS
-    from cern_ai_bench.tasks import TASKS
-    from cern_ai_bench.tasks.baselines import BASELINES
-
-    problems = []
-    for key, value, valid in (
-        ("task.name", cfg.task.name, TASKS),
-        ("dataset.name", cfg.dataset.name, tuple(DATASETS)),
-        ("model.name", cfg.model.name, tuple(MODELS)),
-    ):
-        if value not in valid:
-            problems.append(f"{key}={value!r} is not one of {sorted(valid)}")
-    problems += [
-        f"task.baselines: {name!r} is not one of {list(BASELINES)}"
-        for name in cfg.task.baselines
-        if name not in BASELINES
-    ]
-    return problems
-
-
-def _device_problems(cfg: MainConfig) -> list[str]:
-    import torch
-
-    name = cfg.trainer.device
-    if name == "auto":
-        return []
-    try:
-        device = torch.device(name)
-    except RuntimeError:
-        return [f"trainer.device={name!r} is not a device (use auto, cpu, cuda or cuda:N)"]
-    if device.type == "cuda" and not torch.cuda.is_available():
-        return [
-            f"trainer.device={name!r} but CUDA is not available on this machine (use auto or cpu)"
-        ]
-    if device.type not in ("cpu", "cuda"):
-        return [f"trainer.device={name!r}: only cpu and cuda are supported"]
-    return []
-
-
-def _compatibility_problems(cfg: MainConfig) -> list[str]:
-    """Dataset, model and baselines that cannot work together, caught before any download."""
-    from cern_ai_bench.data.registry import DATASETS
-    from cern_ai_bench.models.builders import MODELS
-
-    dataset, model = DATASETS.get(cfg.dataset.name), MODELS.get(cfg.model.name)
-    if dataset is None or model is None:
-        return []  # already reported as unknown names
-    problems = []
-    if model.inputs == "hlf" and not dataset.provides_hlf:
-        problems.append(
-            f"model={cfg.model.name} reads the 16 high-level features, which dataset="
-            f"{cfg.dataset.name} does not provide (use a constituent model: pfn, particle_transformer)"
-        )
-    if model.inputs == "constituents" and not dataset.provides_constituents:
-        problems.append(
-            f"model={cfg.model.name} reads jet constituents, which dataset={cfg.dataset.name} "
-            "does not provide (it has the 16 high-level features only: use mlp or mlp_bn)"
-        )
-    if "gbt" in cfg.task.baselines and not dataset.provides_hlf:
-        problems.append(
-            f"task.baselines=[gbt] needs the 16 high-level features, which dataset="
-            f"{cfg.dataset.name} does not provide"
-        )
-    return problems
-
-
 def validate_config(cfg: MainConfig) -> None:
-    """Check what the types cannot (ranges, names, device, dataset/model fit); list all at once."""
-    problems = _range_problems(cfg) + _name_problems(cfg) + _device_problems(cfg)
-    if not problems:
-        problems = _compatibility_problems(cfg)
+    """Check what the types cannot (ranges, names, device, task/dataset/model fit).
+
+    Raises:
+        ConfigError: listing every problem at once, each with its key.
+    """
+    from cern_ai_bench.config_checks import config_problems
+
+    problems = config_problems(cfg)
     if problems:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))

@@ -12,6 +12,7 @@ from omegaconf import OmegaConf
 
 from cern_ai_bench.config import ConfigError, register_configs, validate_config
 from cern_ai_bench.data.registry import DATASETS
+from cern_ai_bench.data.showers_registry import SHOWER_DATASETS
 from cern_ai_bench.models.builders import MODELS
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
@@ -27,19 +28,72 @@ def _compose(*overrides: str):
         return compose("main", overrides=list(overrides))
 
 
+def _refusal(task: str, dataset: str, model: str) -> str | None:
+    """The start of the expected ConfigError message, or None when the combination works."""
+    spec = MODELS[model]
+    if task == "fastsim":
+        if dataset not in SHOWER_DATASETS:
+            return "task=fastsim needs a shower dataset"
+        return None if spec.inputs == "showers" else f"model={model} is a jet classifier"
+    if dataset not in DATASETS:
+        return "task=trigger needs a jet dataset"
+    if spec.inputs == "showers":
+        return f"model={model} generates showers"
+    entry = DATASETS[dataset]
+    fits = entry.provides_hlf if spec.inputs == "hlf" else entry.provides_constituents
+    return None if fits else f"model={model} reads .* dataset={dataset}"
+
+
+@pytest.mark.parametrize("task", _options("task"))
 @pytest.mark.parametrize("dataset", _options("dataset"))
 @pytest.mark.parametrize("model", _options("model"))
-@pytest.mark.parametrize("trainer", _options("trainer"))
-def test_every_combination_composes_and_validates_or_is_refused_up_front(dataset, model, trainer):
-    cfg = _compose(f"dataset={dataset}", f"model={model}", f"trainer={trainer}")
-    assert (cfg.model.name, cfg.dataset.name) == (model, dataset)
-    entry, spec = DATASETS[dataset], MODELS[model]
-    fits = entry.provides_hlf if spec.inputs == "hlf" else entry.provides_constituents
-    if fits:
+def test_every_combination_composes_and_validates_or_is_refused_up_front(task, dataset, model):
+    cfg = _compose(f"task={task}", f"dataset={dataset}", f"model={model}")
+    assert (cfg.task.name, cfg.model.name, cfg.dataset.name) == (task, model, dataset)
+    refusal = _refusal(task, dataset, model)
+    if refusal is None:
         validate_config(cfg)
     else:
-        with pytest.raises(ConfigError, match=f"model={model} reads .* dataset={dataset}"):
+        with pytest.raises(ConfigError, match=refusal):
             validate_config(cfg)
+
+
+@pytest.mark.parametrize("trainer", _options("trainer"))
+def test_every_trainer_preset_validates(trainer):
+    validate_config(_compose(f"trainer={trainer}"))
+    validate_config(_compose("task=fastsim", f"trainer={trainer}"))
+
+
+def test_fastsim_picks_its_own_dataset_and_model():
+    cfg = _compose("task=fastsim")
+    assert (cfg.task.name, cfg.dataset.name, cfg.model.name) == (
+        "fastsim",
+        "embedded_showers",
+        "flow_matching",
+    )
+    assert cfg.benchmark.name == "fastsim"
+    validate_config(cfg)
+    assert _compose("task=fastsim", "model=cvae").model.name == "cvae"  # command line wins
+
+
+def test_embedded_pion_showers_are_refused():
+    cfg = _compose("task=fastsim", "dataset.geometry=ds1_pions")
+    with pytest.raises(ConfigError, match="electromagnetic showers only"):
+        validate_config(cfg)
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("dataset.geometry=ds4", "dataset.geometry='ds4' is not one of"),
+        ("dataset.n_showers=3", "dataset.n_showers=3 must be >= 50"),
+        ("task.evaluation.classifier_modes=[mid]", "classifier_modes=.* a subset of"),
+        ("task.evaluation.generation_batches=[]", "generation_batches=.* non-empty"),
+    ],
+)
+def test_shower_settings_are_checked(override, message):
+    with pytest.raises(ConfigError, match=message):
+        validate_config(_compose("task=fastsim", override))
 
 
 def test_every_config_file_starts_with_a_comment():

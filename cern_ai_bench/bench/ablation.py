@@ -67,7 +67,7 @@ def run_ablation(
     base = _compose(common)
     set_threads(base.trainer.threads)
     device = resolve_device(base.trainer.device)
-    task = build_task(base.task.name, base.dataset, base.model.name, device, progress=True)
+    task = build_task(base.task, base.dataset, base.model.name, device, progress=True)
     budget = [
         f"trainer.max_steps={steps}",
         "trainer.eval_every_samples=0",

@@ -68,6 +68,7 @@ def _inference_timings(
     model, task, bench: BenchmarkConfig, device: torch.device, precision
 ) -> dict[str, Any]:
     """Latency at batch 1 and throughput at a large batch, eager, at the run's precision."""
+    model = task.inference_module(model)  # what a user calls: the classifier, or generation
     with autocast(device, precision):
         latency = latency_summary(
             model,
@@ -90,6 +91,15 @@ def _inference_timings(
         "precision": precision.value,
         "compiled": False,  # inference is timed on the eager module
     }
+
+
+def _task_timings(model, task, device: torch.device, precision) -> dict[str, Any]:
+    """Timings only some tasks define (fastsim: generation time per shower vs the simulator)."""
+    extra = getattr(task, "extra_timings", None)
+    if extra is None:
+        return {}
+    with autocast(device, precision):
+        return extra(model)
 
 
 def run_benchmark(
@@ -120,7 +130,11 @@ def run_benchmark(
     data_prepare_s = time.perf_counter() - prepare_start
 
     clock_start = time.perf_counter()  # time to target starts at the first touch of the data
-    task = build_task(typed.task.name, typed.dataset, typed.model.name, device, progress=progress)
+    task = build_task(
+        typed.task, typed.dataset, typed.model.name, device, progress=progress, seed=trainer.seed
+    )
+    if hasattr(task, "output_dir"):
+        task.output_dir = run_dir  # tasks that write figures or samples put them in the run folder
     setup_s = time.perf_counter() - clock_start
     result = train(
         task,
@@ -144,7 +158,11 @@ def run_benchmark(
         test_metrics=test_metrics,
         baselines=run_baselines(list(typed.task.baselines), task.dataset, seed=trainer.seed),
         inference=_inference_timings(model, task, typed.benchmark, device, trainer.precision),
-        timing={"data_prepare_s": data_prepare_s, "setup_s": setup_s},
+        timing={
+            "data_prepare_s": data_prepare_s,
+            "setup_s": setup_s,
+            **_task_timings(model, task, device, trainer.precision),
+        },
         device=device,
         dist_info=dist_info,
     )
@@ -200,6 +218,7 @@ def _build_record(
             "test": test_metrics,
             "val_history": progress_state.history,
             "baselines": baselines,
+            "details": getattr(task, "details", {}),  # per-feature values, repeats, plot files
         },
         "timing": {
             **timing,

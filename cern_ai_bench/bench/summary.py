@@ -25,6 +25,7 @@ def format_summary(record: dict[str, Any], run_dir: Path | None = None) -> str:
     ]
     for key in sorted(k for k in test if k.startswith("auc")):
         lines.append(f"  test {key:<22} {_fmt(test[key])}")
+    lines += _fastsim_lines(test, timing)
     for name, baseline in quality.get("baselines", {}).items():
         lines.append(
             f"  baseline {name:<8} accuracy {_fmt(baseline['test'].get('accuracy'))}"
@@ -48,3 +49,34 @@ def format_summary(record: dict[str, Any], run_dir: Path | None = None) -> str:
     if run_dir is not None:
         lines.append(f"  record                    {Path(run_dir) / 'record.json'}")
     return "\n".join(lines)
+
+
+def _fastsim_lines(test: dict[str, Any], timing: dict[str, Any]) -> list[str]:
+    """Classifier scores, FPD/KPD and generation time per shower (task=fastsim records)."""
+    lines = []
+    for mode in ("low", "high"):
+        if f"cls_{mode}_auc_mean" in test:
+            lines.append(
+                f"  test classifier AUC ({mode:<4})  {_fmt(test[f'cls_{mode}_auc_mean'])}"
+                f" +- {_fmt(test[f'cls_{mode}_auc_std'])}"
+                f"  (JSD {_fmt(test[f'cls_{mode}_jsd_mean'])})"
+            )
+    if "fpd_x1e3" in test:
+        lines.append(
+            f"  test FPD x1e3 / KPD x1e3    {_fmt(test['fpd_x1e3'], '.2f')}"
+            f" +- {_fmt(test['fpd_x1e3_err'], '.2f')} / {_fmt(test['kpd_x1e3'], '.3f')}"
+            f" +- {_fmt(test['kpd_x1e3_err'], '.3f')}"
+        )
+    generation = timing.get("generation")
+    if generation:
+        per_batch = ", ".join(
+            f"{_fmt(v['ms_per_shower'], '.4g')} ms (b={b})" for b, v in generation["model"].items()
+        )
+        lines.append(f"  generation per shower      {per_batch}")
+        for b, sim in (generation.get("reference_simulator") or {}).items():
+            ratio = generation["speedup_vs_simulator"][b]
+            lines.append(
+                f"  GFlash simulator (b={b})   {_fmt(sim['ms_per_shower'], '.4g')} ms per shower;"
+                f" model / simulator speed = {ratio:.1f}x"
+            )
+    return lines

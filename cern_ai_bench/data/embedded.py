@@ -102,7 +102,7 @@ def read_embedded_folder(
         CorruptFileError: the manifest is missing or unreadable, a listed file is missing, or
             a file is not listed or has another size than recorded.
     """
-    records = _generator_manifest(folder)
+    records = generator_manifest(folder)
 
     def file_infos(split_folder: Path, paths: list[Path]) -> tuple[FileInfo, ...]:
         infos = []
@@ -124,7 +124,7 @@ def read_embedded_folder(
     return read_hls4ml_folder(folder, cfg, name=name, progress=progress, file_infos=file_infos)
 
 
-def _generator_manifest(folder: Path) -> dict[str, tuple[str, int]]:
+def generator_manifest(folder: Path) -> dict[str, tuple[str, int]]:
     """``relative path -> (sha256, size_bytes)`` of every file the generator's manifest lists.
 
     Raises:

@@ -1,4 +1,4 @@
-"""The public files of the jet datasets: URLs and checksum policy (one place, checked by tests).
+"""The public files of the jet and shower datasets: URLs and checksum policy (tested).
 
 No checksum of these files is published in any source we could check, so none is pinned here
 (``checksum=None``). Each entry names the API that publishes the MD5 next to the file; it is
@@ -6,7 +6,8 @@ read at download time and the verified SHA-256 is stored in a ``.sha256`` sideca
 loads verify offline. Pin a checksum here only after checking it against the live record, and
 record it in the dataset card.
 
-Dataset cards: ``datasets/hls4ml.md``, ``datasets/hls4ml_openml.md``, ``datasets/top_tagging.md``.
+Dataset cards: ``datasets/hls4ml.md``, ``datasets/hls4ml_openml.md``, ``datasets/top_tagging.md``,
+``datasets/calochallenge.md``.
 """
 
 from __future__ import annotations
@@ -56,4 +57,31 @@ TOP_TAGGING_FILES: dict[str, RemoteFile] = {
         landing_page=f"https://zenodo.org/records/{TOP_TAGGING_RECORD}",
     )
     for split in ("train", "val", "test")
+}
+
+
+#: CaloChallenge 2022 (Krause et al., arXiv:2410.21611), https://calochallenge.github.io/homepage/.
+#: Dataset 1 v2 (pions regenerated without doubled showers; the older record 6368338 is
+#: superseded), dataset 2 and dataset 3: the version records that the challenge's README DOIs
+#: (concept DOIs 10.5281/zenodo.6366270 and 6366323) resolve to, as used by the Geant4 Par04 README.
+CALOCHALLENGE_RECORDS: dict[int, tuple[str, ...]] = {
+    8099322: (
+        "dataset_1_photons_1.hdf5",
+        "dataset_1_photons_2.hdf5",
+        "dataset_1_pions_1.hdf5",
+        "dataset_1_pions_2.hdf5",
+    ),
+    6366271: ("dataset_2_1.hdf5", "dataset_2_2.hdf5"),
+    6366324: ("dataset_3_1.hdf5", "dataset_3_2.hdf5", "dataset_3_3.hdf5", "dataset_3_4.hdf5"),
+}
+CALOCHALLENGE_FILES: dict[str, RemoteFile] = {
+    name: RemoteFile(
+        filename=name,
+        urls=(f"https://zenodo.org/records/{record}/files/{name}",),
+        metadata_url=ZENODO_RECORD_API.format(record=record),
+        metadata_kind="zenodo",
+        landing_page=f"https://zenodo.org/records/{record}",
+    )
+    for record, names in CALOCHALLENGE_RECORDS.items()
+    for name in names
 }

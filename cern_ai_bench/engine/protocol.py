@@ -40,6 +40,11 @@ class Task(Protocol):
         """Metrics of ``model`` on the ``"val"`` or ``"test"`` split, as plain floats."""
         ...
 
+    def inference_module(self, model: nn.Module) -> nn.Module:
+        """The module inference timing calls on ``example_inputs`` (the model, or a wrapper
+        such as shower generation from incident energies)."""
+        ...
+
     def example_inputs(self, batch_size: int) -> tuple[torch.Tensor, ...]:
         """Model inputs for ``batch_size`` real samples, for latency and throughput timing."""
         ...

@@ -7,8 +7,12 @@ Each registry entry says which canonical input its model's ``forward`` takes:
 - ``"hlf"``: ``forward(hlf)`` with ``hlf`` ``(B, n_features)`` float32;
 - ``"constituents"``: ``forward(constituents, mask)`` with ``(B, P, 4)`` float32 four-momenta
   ``(px, py, pz, E)`` in GeV and a ``(B, P)`` bool mask. These models are independent of P.
+- ``"showers"``: generative models of calorimeter showers, built from a
+  :class:`~cern_ai_bench.data.calo_geometry.CaloGeometry`: ``forward(showers, energy)`` returns
+  the training loss, ``generate(energy)`` returns showers (MeV), ``fit_preprocessing`` fits
+  their normalisation on the training split.
 
-Every model returns logits ``(B, n_classes)``.
+Classifiers return logits ``(B, n_classes)``.
 
 The builder docstrings give each preset's size and its CPU training cost at P = 30.
 """
@@ -22,6 +26,8 @@ from typing import Literal
 from torch import nn
 
 from cern_ai_bench.data.schema import CONSTITUENT_FIELDS
+from cern_ai_bench.models.cvae import cvae_default
+from cern_ai_bench.models.flow_matching import flow_matching_default
 from cern_ai_bench.models.mlp import MLP, MLPConfig
 from cern_ai_bench.models.particle_transformer import (
     ParticleTransformer,
@@ -40,9 +46,10 @@ __all__ = [
     "model_spec",
     "particle_transformer_small",
     "pfn_small",
+    "shower_model_names",
 ]
 
-InputKind = Literal["hlf", "constituents"]
+InputKind = Literal["hlf", "constituents", "showers"]
 
 
 def mlp_hls4ml(n_features: int = 16, n_classes: int = 5) -> MLP:
@@ -121,6 +128,15 @@ MODELS: dict[str, ModelSpec] = {
             particle_transformer_small,
             "small Particle Transformer: width 64, 4 heads, 3 + 1 blocks",
         ),
+        ModelSpec(
+            "cvae", "showers", cvae_default, "conditional VAE shower generator (fast baseline)"
+        ),
+        ModelSpec(
+            "flow_matching",
+            "showers",
+            flow_matching_default,
+            "conditional flow-matching shower generator (ODE sampling)",
+        ),
     )
 }
 
@@ -133,6 +149,11 @@ def model_spec(name: str) -> ModelSpec:
         raise ValueError(
             f"unknown model {name!r}; valid names: {', '.join(sorted(MODELS))}"
         ) from None
+
+
+def shower_model_names() -> list[str]:
+    """Registry names of the shower generators (task=fastsim)."""
+    return [name for name, spec in MODELS.items() if spec.inputs == "showers"]
 
 
 def build_model(
@@ -156,6 +177,10 @@ def build_model(
         ValueError: unknown name, or sizes that do not fit the model's input.
     """
     spec = model_spec(name)
+    if spec.inputs == "showers":
+        raise ValueError(
+            f"model {name!r} is a shower generator: build it with spec.builder(geometry)"
+        )
     if n_classes < 2:
         raise ValueError(f"model {name!r}: n_classes must be >= 2, got {n_classes}")
     if spec.inputs == "hlf":

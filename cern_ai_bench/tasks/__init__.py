@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import torch
 
-from cern_ai_bench.config import DatasetConfig
+from cern_ai_bench.config import DatasetConfig, TaskConfig
 
-TASKS = ("trigger",)
+TASKS = ("trigger", "fastsim")
 
 
 def prepare_task_data(task_name: str, dataset_cfg: DatasetConfig, *, progress: bool) -> None:
@@ -16,22 +16,34 @@ def prepare_task_data(task_name: str, dataset_cfg: DatasetConfig, *, progress: b
 
         prepare_jet_dataset(dataset_cfg, progress=progress)
         return
+    if task_name == "fastsim":
+        from cern_ai_bench.data.showers_registry import prepare_shower_dataset
+
+        prepare_shower_dataset(dataset_cfg, progress=progress)
+        return
     raise ValueError(f"task.name: unknown task {task_name!r}; valid: {list(TASKS)}")
 
 
 def build_task(
-    task_name: str,
+    task_cfg: TaskConfig,
     dataset_cfg: DatasetConfig,
     model_name: str,
     device: torch.device,
     *,
     progress: bool,
+    seed: int = 0,
 ):
     """Load the task's data (generating or downloading it when needed) and return the task."""
-    if task_name == "trigger":
+    if task_cfg.name == "trigger":
         from cern_ai_bench.data.registry import load_jet_dataset
         from cern_ai_bench.tasks.trigger import TriggerTask
 
         dataset = load_jet_dataset(dataset_cfg, progress=progress)
         return TriggerTask(dataset, model_name, device)
-    raise ValueError(f"task.name: unknown task {task_name!r}; valid: {list(TASKS)}")
+    if task_cfg.name == "fastsim":
+        from cern_ai_bench.data.showers_registry import load_shower_dataset
+        from cern_ai_bench.tasks.fastsim import FastsimTask
+
+        dataset = load_shower_dataset(dataset_cfg, progress=progress)
+        return FastsimTask(dataset, model_name, device, task_cfg.evaluation, seed=seed)
+    raise ValueError(f"task.name: unknown task {task_cfg.name!r}; valid: {list(TASKS)}")

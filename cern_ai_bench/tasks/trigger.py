@@ -109,6 +109,10 @@ class TriggerTask:
             self.predict(model, split), self.labels(split), self.class_names
         )
 
+    def inference_module(self, model: nn.Module) -> nn.Module:
+        """What inference timing calls: the classifier itself."""
+        return model
+
     def example_inputs(self, batch_size: int) -> tuple[torch.Tensor, ...]:
         """The first ``batch_size`` test jets (repeated when the split is smaller)."""
         *inputs, _ = self._eval["test"]

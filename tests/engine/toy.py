@@ -43,5 +43,8 @@ class ToyTask:
         pred = model(x.to(device)).argmax(1).cpu()
         return {"accuracy": float((pred == y).float().mean())}
 
+    def inference_module(self, model: nn.Module) -> nn.Module:
+        return model
+
     def example_inputs(self, batch_size: int) -> tuple[torch.Tensor, ...]:
         return (self.splits["test"][0][:batch_size],)

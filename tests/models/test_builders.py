@@ -7,6 +7,9 @@ import torch
 
 from cern_ai_bench.models import MODELS, build_model, count_parameters, model_spec
 
+#: The jet classifiers (shower generators are built from a geometry: test_shower_models.py).
+CLASSIFIERS = sorted(name for name, spec in MODELS.items() if spec.inputs != "showers")
+
 N_CONSTITUENTS = 9
 
 
@@ -27,17 +30,18 @@ def test_config_names_are_registered() -> None:
     assert {"mlp", "pfn", "particle_transformer"} <= set(MODELS)
     for name, spec in MODELS.items():
         assert spec.name == name
-        assert _build(name).inputs == spec.inputs
+    for name in CLASSIFIERS:
+        assert _build(name).inputs == MODELS[name].inputs
 
 
-@pytest.mark.parametrize("name", sorted(MODELS))
+@pytest.mark.parametrize("name", CLASSIFIERS)
 @pytest.mark.parametrize("n_classes", [2, 5])
 def test_uniform_signature_and_shape(name, n_classes, random_jets) -> None:
     model = _build(name, n_classes)
     assert model(*_inputs(name, random_jets)).shape == (5, n_classes)
 
 
-@pytest.mark.parametrize("name", sorted(MODELS))
+@pytest.mark.parametrize("name", CLASSIFIERS)
 def test_bf16_autocast_forward_backward_finite(name, random_jets, degenerate_jets) -> None:
     model = _build(name)
     inputs = _inputs(name, random_jets)
@@ -58,7 +62,7 @@ def test_bf16_autocast_forward_backward_finite(name, random_jets, degenerate_jet
 
 def test_unknown_name_lists_valid_names() -> None:
     with pytest.raises(
-        ValueError, match=r"unknown model 'gpt'; valid names: mlp, .*particle_transformer"
+        ValueError, match=r"unknown model 'gpt'; valid names: cvae, .*mlp, .*particle_transformer"
     ):
         build_model("gpt", n_features=16, n_constituents=None, n_classes=5)
     with pytest.raises(ValueError, match="valid names"):
@@ -101,3 +105,8 @@ def test_particle_transformer_compiles_and_matches_eager(random_jets, degenerate
         want = model(p4, mask)
     assert torch.isfinite(got).all()
     torch.testing.assert_close(got, want, atol=1e-4, rtol=1e-4)
+
+
+def test_shower_generators_are_refused_by_the_classifier_builder() -> None:
+    with pytest.raises(ValueError, match="shower generator"):
+        build_model("cvae", n_features=16, n_constituents=None, n_classes=5)

@@ -1,0 +1,354 @@
+"""The embedded shower sample: plan, simulate in parallel, resume, cache (CaloChallenge format).
+
+:func:`ensure_embedded_showers` returns the paths of two files in the CaloChallenge 2022 HDF5
+format (:mod:`cern_ai_bench.data.calochallenge_io`), simulating them first if needed:
+``showers_train.hdf5`` (``n_showers`` events, for training and validation) and
+``showers_reference.hdf5`` (``n_reference`` independent events, the held-out reference of the
+evaluation). Incident energies are log-uniform in 1 GeV - 1 TeV (10^3 - 10^6 MeV), as in
+CaloChallenge datasets 2 and 3; the showers come from the GFlash-parameterised reference simulator,
+:func:`cern_ai_bench.generate.gflash.simulate_showers` (or any function with its signature).
+
+Cache: the files live in ``data_dir / "embedded_showers" / <key>``, where ``key`` hashes every
+parameter that changes them (geometry, sizes, seed, simulator and its version, chunking, energy
+range, :data:`GENERATOR_VERSION`). The folder counts as complete only once ``manifest.json``
+(written last, with the parameters, each file's SHA-256 and the timings) lists files of the
+recorded sizes; each file is written atomically.
+
+Resume: every finished chunk is saved at once into the work folder ``<key>.partial`` beside the
+sample (:mod:`cern_ai_bench.generate.showers_output`); a rerun with the same parameters loads the
+chunks found there and simulates only the missing ones.
+
+Reproducibility: the work is split into fixed chunks of at most :data:`SHOWERS_PER_CHUNK` events;
+chunk ``i`` of split ``s`` draws its energies and its showers from
+``numpy.random.default_rng([seed, s, i])`` and the files are assembled in chunk order, so they
+depend on the parameters only, not on the number of worker processes or on interruptions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import logging
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from cern_ai_bench.data.calo_geometry import CaloGeometry, get_geometry
+from cern_ai_bench.data.schema import SchemaError
+from cern_ai_bench.data.shower_schema import ShowerArrays
+from cern_ai_bench.generate.jets_output import is_complete
+from cern_ai_bench.generate.showers_output import (
+    FILE_NAMES,
+    SPLITS,
+    ShowerChunkStore,
+    publish_showers,
+)
+
+log = logging.getLogger(__name__)
+
+#: ``simulator(incident_energy_mev (N,), geometry, rng) -> (N, V) float32 MeV``.
+Simulator = Callable[[np.ndarray, CaloGeometry, np.random.Generator], np.ndarray]
+
+#: Version of the orchestration (energy sampling, chunk seeds, file layout); part of the cache key.
+GENERATOR_VERSION = 1
+#: Showers per unit of parallel work (also the granularity of resume and progress).
+SHOWERS_PER_CHUNK = 500
+#: Incident energy range in MeV, sampled log-uniformly (CaloChallenge datasets 2 and 3).
+ENERGY_RANGE_MEV: tuple[float, float] = (1.0e3, 1.0e6)
+#: Geometries the GFlash simulator supports (electromagnetic showers; no dataset-1 pions).
+SUPPORTED_GEOMETRIES: tuple[str, ...] = ("ds1_photons", "ds2", "ds3")
+#: Suffix of the work folder of finished chunks, ``<key>.partial``, beside the sample folder.
+WORK_SUFFIX = ".partial"
+#: Module attribute read as the simulator's version (bumped when its physics changes).
+SIMULATOR_VERSION_ATTRIBUTE = "GFLASH_VERSION"
+
+
+class ShowerParameterError(ValueError):
+    """An invalid generator parameter: ``"<parameter> <requirement>, got <value>"``.
+
+    Attributes:
+        parameter: the keyword argument of :func:`ensure_embedded_showers`, e.g. ``n_showers``.
+        requirement: what it must be, e.g. ``must be >= 2``.
+        value: the value given.
+    """
+
+    def __init__(self, parameter: str, requirement: str, value: object) -> None:
+        super().__init__(f"{parameter} {requirement}, got {value!r}")
+        self.parameter = parameter
+        self.requirement = requirement
+        self.value = value
+
+
+@dataclass(frozen=True)
+class ShowerChunk:
+    """One unit of work: ``n_showers`` events of one split, with their own random stream."""
+
+    split: str
+    index: int
+    n_showers: int
+    seed: int
+    geometry: str
+    simulator: Simulator
+
+    def rng(self) -> np.random.Generator:
+        """The chunk's generator, from (sample seed, split, chunk index) only."""
+        return np.random.default_rng([self.seed, SPLITS.index(self.split), self.index])
+
+
+def ensure_embedded_showers(
+    data_dir: str | Path,
+    *,
+    geometry: str,
+    n_showers: int,
+    n_reference: int,
+    seed: int,
+    workers: int = 0,
+    progress: bool = True,
+    simulator: Simulator | None = None,
+) -> tuple[Path, Path]:
+    """Paths of the embedded training and reference files, simulating them if not cached.
+
+    Args:
+        data_dir: cache root; the files live in ``data_dir/embedded_showers/<key>/``.
+        geometry: ``ds1_photons``, ``ds2`` or ``ds3`` (:data:`SUPPORTED_GEOMETRIES`).
+        n_showers: events of the training file (>= 2: it is split into train and val).
+        n_reference: events of the independent reference file (>= 1).
+        seed: sample seed; the same parameters always give the same files.
+        workers: worker processes (0 = one per CPU core); does not change the output.
+        progress: show a progress bar over simulated showers.
+        simulator: the shower simulator (default: GFlash,
+            :func:`cern_ai_bench.generate.gflash.simulate_showers`); a module-level function,
+            so spawned workers can import it.
+
+    Returns:
+        ``(showers_train.hdf5, showers_reference.hdf5)``.
+
+    Raises:
+        ShowerParameterError: an invalid parameter (a ``ValueError`` naming it).
+        ImportError: the default simulator cannot be imported.
+    """
+    _check_parameters(geometry, n_showers, n_reference, seed)
+    _check_int("workers", workers, 0)
+    simulator = simulator or _default_simulator()
+    parameters = sample_parameters(
+        geometry=geometry,
+        n_showers=n_showers,
+        n_reference=n_reference,
+        seed=seed,
+        simulator=simulator,
+    )
+    root = Path(data_dir) / "embedded_showers"
+    final = root / sample_key(parameters)
+    paths = (final / FILE_NAMES["train"], final / FILE_NAMES["reference"])
+    if is_complete(final, parameters):
+        log.debug("embedded showers cached at %s", final)
+        return paths
+    store = ShowerChunkStore(root / f"{final.name}{WORK_SUFFIX}", get_geometry(geometry))
+    chunks = plan_chunks(parameters, simulator)
+    statistics = _simulate(store, chunks, workers=workers or _cpu_count(), progress=progress)
+    publish_showers(final, store, chunks, parameters, statistics)
+    store.remove()
+    return paths
+
+
+def sample_parameters(
+    *, geometry: str, n_showers: int, n_reference: int, seed: int, simulator: Simulator
+) -> dict[str, Any]:
+    """Every parameter that changes the generated files, validated.
+
+    Raises:
+        ShowerParameterError: an invalid parameter.
+    """
+    _check_parameters(geometry, n_showers, n_reference, seed)
+    module = importlib.import_module(simulator.__module__)
+    return {
+        "generator": "cern_ai_bench.embedded_showers",
+        "generator_version": GENERATOR_VERSION,
+        "simulator": f"{simulator.__module__}.{simulator.__qualname__}",
+        "simulator_version": getattr(module, SIMULATOR_VERSION_ATTRIBUTE, None),
+        "geometry": geometry,
+        "n_voxels": get_geometry(geometry).n_voxels,
+        "n_showers": n_showers,
+        "n_reference": n_reference,
+        "seed": seed,
+        "energy_range_mev": list(ENERGY_RANGE_MEV),
+        "energy_sampling": "log-uniform",
+        "showers_per_chunk": SHOWERS_PER_CHUNK,
+    }
+
+
+def sample_key(parameters: dict[str, Any]) -> str:
+    """Short hash (12 hex digits) of the parameters: the sample's folder name."""
+    canonical = json.dumps(parameters, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+
+def plan_chunks(parameters: dict[str, Any], simulator: Simulator) -> list[ShowerChunk]:
+    """The fixed list of chunks: the training split's, then the reference split's."""
+    chunks = []
+    for split, total in zip(
+        SPLITS, (parameters["n_showers"], parameters["n_reference"]), strict=True
+    ):
+        for index, start in enumerate(range(0, total, SHOWERS_PER_CHUNK)):
+            chunks.append(
+                ShowerChunk(
+                    split=split,
+                    index=index,
+                    n_showers=min(SHOWERS_PER_CHUNK, total - start),
+                    seed=parameters["seed"],
+                    geometry=parameters["geometry"],
+                    simulator=simulator,
+                )
+            )
+    return chunks
+
+
+def sample_incident_energies(n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` incident energies (MeV), log-uniform in :data:`ENERGY_RANGE_MEV`, float32."""
+    low, high = np.log10(ENERGY_RANGE_MEV)
+    return (10.0 ** rng.uniform(low, high, n)).astype(np.float32)
+
+
+def simulate_chunk(chunk: ShowerChunk) -> tuple[ShowerArrays, float]:
+    """Simulate one chunk (runs in a worker process).
+
+    Returns:
+        The chunk's events and the seconds the simulator took.
+
+    Raises:
+        ValueError: the simulator returned showers of the wrong shape or with NaN or negative
+            energies.
+    """
+    rng = chunk.rng()
+    geometry = get_geometry(chunk.geometry)
+    energy = sample_incident_energies(chunk.n_showers, rng)
+    start = time.perf_counter()
+    # float64 copies of the stored float32 values: the file holds exactly the simulated energies.
+    showers = np.asarray(chunk.simulator(energy.astype(np.float64), geometry, rng), np.float32)
+    seconds = time.perf_counter() - start
+    name = f"{chunk.simulator.__module__}.{chunk.simulator.__qualname__}"
+    expected = (chunk.n_showers, geometry.n_voxels)
+    if showers.shape != expected:
+        raise ValueError(
+            f"{name} returned showers of shape {showers.shape}, expected {expected} "
+            f"({chunk.split} chunk {chunk.index}, geometry {geometry.name})"
+        )
+    try:
+        return ShowerArrays(energy, showers), seconds
+    except SchemaError as error:
+        raise ValueError(
+            f"{name} returned invalid showers ({chunk.split} chunk {chunk.index}): {error}"
+        ) from None
+
+
+def _simulate(
+    store: ShowerChunkStore, chunks: list[ShowerChunk], *, workers: int, progress: bool
+) -> dict[str, Any]:
+    """Simulate (and save) every chunk the store lacks; return this run's statistics."""
+    missing = [chunk for chunk in chunks if not store.has(chunk)]
+    total = sum(chunk.n_showers for chunk in chunks)
+    todo = sum(chunk.n_showers for chunk in missing)
+    if len(missing) < len(chunks):
+        log.info(
+            "embedded showers: resuming, reused %d of %d chunks (%d of %d showers) from %s",
+            len(chunks) - len(missing),
+            len(chunks),
+            total - todo,
+            total,
+            store.folder,
+        )
+    simulation_seconds = 0.0
+    start = time.perf_counter()
+    with tqdm(
+        total=total,
+        initial=total - todo,
+        desc=f"embedded showers ({store.geometry.name})",
+        unit="shower",
+        disable=not progress,
+    ) as bar:
+        for chunk, (arrays, seconds) in _run(missing, workers):
+            store.save(chunk, arrays)
+            simulation_seconds += seconds
+            bar.update(chunk.n_showers)
+    wall = time.perf_counter() - start
+    # Of this run only: a resumed run's earlier chunks were timed by the run that made them.
+    return {
+        "workers": workers,
+        "chunks": len(chunks),
+        "chunks_reused": len(chunks) - len(missing),
+        "showers_simulated": todo,
+        "wall_seconds": round(wall, 3),
+        "simulator_seconds": round(simulation_seconds, 3),
+        "simulator_ms_per_shower": round(1e3 * simulation_seconds / todo, 4) if todo else None,
+        "showers_per_second": round(todo / wall, 3) if todo and wall > 0 else None,
+    }
+
+
+def _run(
+    chunks: list[ShowerChunk], workers: int
+) -> Iterator[tuple[ShowerChunk, tuple[ShowerArrays, float]]]:
+    """Run chunks in this process (one worker) or in spawned worker processes.
+
+    Yields each chunk with its result as soon as it is done (in completion order).
+    """
+    workers = min(workers, len(chunks))
+    if workers <= 1:
+        for chunk in chunks:
+            yield chunk, simulate_chunk(chunk)
+        return
+    # spawn: no state (threads, RNGs, open HDF5 handles) is inherited through fork. A pool of
+    # concurrent.futures (unlike multiprocessing.Pool) fails instead of hanging when a worker dies.
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        futures = {pool.submit(simulate_chunk, chunk): chunk for chunk in chunks}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+    except BrokenProcessPool as error:
+        raise RuntimeError(
+            "an embedded-shower worker process died. Workers are spawned and import the main "
+            "module: a script calling ensure_embedded_showers must guard it with "
+            "`if __name__ == '__main__':` (or pass workers=1)"
+        ) from error
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _default_simulator() -> Simulator:
+    # Imported on use: the orchestration (and its tests) work without the physics module.
+    from cern_ai_bench.generate.gflash import simulate_showers
+
+    return simulate_showers
+
+
+def _cpu_count() -> int:
+    """CPU cores this process may use (respects affinity masks, e.g. in containers and CI)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _check_parameters(geometry: str, n_showers: int, n_reference: int, seed: int) -> None:
+    if geometry not in SUPPORTED_GEOMETRIES:
+        raise ShowerParameterError(
+            "geometry", f"must be one of {', '.join(SUPPORTED_GEOMETRIES)}", geometry
+        )
+    _check_int("n_showers", n_showers, 2)
+    _check_int("n_reference", n_reference, 1)
+    _check_int("seed", seed, 0)
+
+
+def _check_int(name: str, value: object, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ShowerParameterError(name, "must be an integer", value)
+    if value < minimum:
+        raise ShowerParameterError(name, f"must be >= {minimum}", value)
