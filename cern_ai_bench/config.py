@@ -163,6 +163,9 @@ class ShowerEvaluationConfig:
     generation_repeats: int = 3
     #: Also time the embedded reference simulator (GFlash) at the largest batch, for the ratio.
     time_reference_simulator: bool = True
+    #: Also time the other shower model presets (freshly built) at the largest batch, so one
+    #: run prints every model's generation time beside the simulator's.
+    time_other_models: bool = True
     #: Showers generated at each validation evaluation (the mean separation power metric).
     val_showers: int = 2000
     #: Histogram PNGs of reference vs generated features in the run folder.

@@ -79,6 +79,9 @@ def test_fastsim_writes_every_metric_and_timing(model, shower_dir, tmp_path, mon
         record["quality"]["details"]["generated_showers"], GEOMETRIES["ds1_photons"]
     )
     assert generated.showers.shape == (200, 368)  # CaloChallenge format, one per test shower
+    others = generation["other_models"]
+    assert set(others) == {"cvae", "flow_matching"} - {model}
+    assert all(t["200"]["ms_per_shower"] > 0 for t in others.values())
     plots = record["quality"]["details"]["plots"]
     assert plots and all((tmp_path / "plots").joinpath(p.split("/")[-1]).is_file() for p in plots)
 

@@ -20,10 +20,10 @@ from torch import nn
 from cern_ai_bench.config import ShowerEvaluationConfig
 from cern_ai_bench.data.calochallenge_io import write_showers
 from cern_ai_bench.data.shower_schema import ShowerArrays, ShowerDataset
-from cern_ai_bench.metrics.generation_time import generation_report
+from cern_ai_bench.metrics.generation_time import generation_report, model_generation_times
 from cern_ai_bench.metrics.showers.hlf import apply_threshold, high_level_features
 from cern_ai_bench.metrics.showers.separation import separation_powers
-from cern_ai_bench.models.builders import model_spec
+from cern_ai_bench.models.builders import model_spec, shower_model_names
 from cern_ai_bench.tasks.fastsim_evaluation import evaluate_generated
 
 #: The generated test showers, written to the run folder.
@@ -170,6 +170,22 @@ class FastsimTask:
             device=self.device,
             time_simulator=self.evaluation.time_reference_simulator,
         )
+        if self.evaluation.time_other_models:
+            # Generation time depends on the architecture, not on the weights: the other
+            # presets are timed freshly built (preprocessing fitted) beside the trained one.
+            report["other_models"] = {}
+            for name in shower_model_names():
+                if name == self.model_name:
+                    continue
+                other = model_spec(name).builder(self.geometry)
+                other.fit_preprocessing(*self._train)
+                report["other_models"][name] = model_generation_times(
+                    Generate(other.to(self.device)),
+                    self._test_energy,
+                    [max(self.evaluation.generation_batches)],
+                    repeats=self.evaluation.generation_repeats,
+                    device=self.device,
+                )
         return {"generation": report}
 
     def example_inputs(self, batch_size: int) -> tuple[torch.Tensor, ...]:
