@@ -32,12 +32,13 @@ features, L the number of layers with voxels:
    high energy. With per-energy constants every conditional distribution has about unit spread.
 
 All parts form one joint vector, so one model (not two stages) learns them together. The
-inverse clamps ``log(E_tot / E)`` below its training maximum plus 10 % (a guard against rare
-far-out generated values blowing up through the exponential) and the log fractions at 0 (a
-part cannot exceed its whole), rebuilds ``g``, subtracts o and zeroes voxels below o, which
-restores the sparsity; it is exact for voxels at or above o. The training transform draws
-fresh dequantisation noise each call; :meth:`ShowerPreprocessing.fit` uses a fixed seed, so
-fitting is deterministic. All fitted numbers are buffers and travel with the checkpoint.
+inverse clamps every feature below its training maximum plus 10 % in energy (a guard against
+rare far-out generated values that the exponentials would turn into showers with, say, half
+their energy in one outer voxel) and the log fractions at 0 (a part cannot exceed its whole),
+rebuilds ``g``, subtracts o and zeroes voxels below o, which restores the sparsity; it is exact
+for voxels at or above o. The training transform draws fresh dequantisation noise each call;
+:meth:`ShowerPreprocessing.fit` uses a fixed seed, so fitting is deterministic. All fitted
+numbers are buffers and travel with the checkpoint.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ _CUT_MARGIN = 0.999
 #: Empty voxels are filled up to this fraction of the floor (the 1 % gap keeps them below the
 #: cut through a float32 round trip).
 _FILL = 0.99
-#: Generated log(E_tot / E) is clamped at its training maximum plus this (+10 %).
+#: Generated features are clamped at their training maximum plus this (energies: +10 %).
 _CLAMP_MARGIN = math.log(1.1)
 #: Showers per chunk when fitting: bounds the float64 working memory (DS3: 40,500 voxels).
 _FIT_CHUNK = 2048
@@ -99,8 +100,8 @@ class ShowerPreprocessing(nn.Module):
         # Standardisation tables at the energy knots c = k / (n_knots - 1).
         self.register_buffer("mean", torch.zeros(n_knots, n_features))
         self.register_buffer("std", torch.ones(n_knots, n_features))
-        # Upper bound of log(E_tot / E) (clamp of the inverse).
-        self.register_buffer("log_total_max", torch.full((), math.inf))
+        # Upper bounds of the unstandardised features (clamp of the inverse).
+        self.register_buffer("raw_max", torch.full((n_features,), math.inf))
         self.register_buffer("log_energy_range", torch.tensor([0.0, 1.0]))
         # The floor o (MeV): set by fit, so that a checkpoint restores it.
         self.register_buffer("floor_mev", torch.zeros(()))
@@ -147,14 +148,15 @@ class ShowerPreprocessing(nn.Module):
     def inverse(self, features: Tensor, energy: Tensor) -> Tensor:
         """Voxel energies ``(B, V)`` float32 MeV >= 0 from standardised features ``(B, 1 + L + V)``.
 
-        ``log(E_tot / E)`` is clamped below its training maximum (plus 10 %), the log fractions
-        at 0; voxels below the floor are zeroed.
+        Features are clamped below their training maxima (plus 10 % in energy), the log
+        fractions at 0; voxels below the floor are zeroed.
         """
         energy = energy.float()
         mean, std = self.moments(energy)
         raw = features.float() * std + mean
         n_layers = self.n_layers
-        total = torch.exp(torch.minimum(raw[:, 0], self.log_total_max)) * energy  # (B,)
+        raw = torch.minimum(raw, self.raw_max)
+        total = torch.exp(raw[:, 0]) * energy  # (B,)
         # Softmaxes over the layers and within each layer; the clamps bound the exponents.
         layer_weights = torch.exp(raw[:, 1 : 1 + n_layers].clamp_max(0))  # (B, L)
         layer_energy = layer_weights * (total[:, None] / layer_weights.sum(dim=1, keepdim=True))
@@ -185,7 +187,7 @@ class ShowerPreprocessing(nn.Module):
 
     @torch.no_grad()
     def fit(self, showers: Tensor, energy: Tensor) -> None:
-        """Fit floor, energy range, standardisation tables and E_tot maximum on the training split.
+        """Fit floor, energy range, standardisation tables and feature maxima on the training split.
 
         Deterministic: fixed-seed dequantisation, float64 sums over fixed chunks, in order.
 
@@ -236,7 +238,7 @@ class ShowerPreprocessing(nn.Module):
             torch.zeros(self.n_knots, n_features, dtype=torch.float64, device=device)
             for _ in range(3)
         )
-        total_max = -math.inf
+        raw_max = torch.full((n_features,), -math.inf, dtype=torch.float64, device=device)
         generator = torch.Generator(device=device).manual_seed(_FIT_SEED)
         for start in range(0, showers.shape[0], _FIT_CHUNK):
             part = showers[start : start + _FIT_CHUNK].to(device, torch.float64)
@@ -253,7 +255,7 @@ class ShowerPreprocessing(nn.Module):
             t0 += w.T @ x
             t1 += (w * d).T @ x
             q += w.T @ (x * x)
-            total_max = max(total_max, float(x[:, 0].max()))
+            raw_max = torch.maximum(raw_max, x.max(dim=0).values)
         det = s0 * s2 - s1 * s1
         # Slope 0 (a kernel mean) where the energies near a knot are (nearly) all equal.
         ok = det > 1e-9 * s0 * s0
@@ -266,7 +268,7 @@ class ShowerPreprocessing(nn.Module):
         std = torch.where(std > 1e-6, std, torch.ones_like(std))
         self.mean.copy_(mean.float())
         self.std.copy_(std.float())
-        self.log_total_max.fill_(total_max + _CLAMP_MARGIN)
+        self.raw_max.copy_(raw_max + _CLAMP_MARGIN)
         self.fitted.fill_(True)
 
     def check_fitted(self) -> None:

@@ -103,7 +103,10 @@ def test_preprocessing_round_trip_keeps_values_and_zeros(geometry, showers) -> N
     assert float(pre.floor_mev) == geometry.eval_threshold_mev == 1.0
     kept = torch.where(s >= pre.floor_mev, s, torch.zeros_like(s))
     assert bool(((s > 0) & (s < pre.floor_mev)).any()), "the stand-in has voxels below the floor"
-    torch.testing.assert_close(back, kept, rtol=1e-4, atol=1e-3)
+    # Fresh dequantisation noise may cross the clamp of an empty voxel in a nearly empty
+    # layer (by a fraction of a sub-floor energy), which moves the layer's other voxels a bit.
+    torch.testing.assert_close(back, kept, rtol=1e-2, atol=1e-3)
+    assert float(((back - kept).abs() > 1e-4 * kept + 1e-3).float().mean()) < 1e-4
     assert bool(((back == 0) == (kept == 0)).all()), "zeros stay zeros, non-zeros non-zero"
 
 
@@ -111,7 +114,8 @@ def _layer_energies(pre: ShowerPreprocessing, features: torch.Tensor, e: torch.T
     """``(raw features, layer energies (B, L) MeV)`` as the features encode them."""
     mean, std = pre.moments(e)
     raw = features * std + mean
-    total = torch.exp(torch.minimum(raw[:, 0], pre.log_total_max)) * e
+    raw = torch.minimum(raw, pre.raw_max)
+    total = torch.exp(raw[:, 0]) * e
     return raw, total[:, None] * torch.softmax(raw[:, 1 : 1 + pre.n_layers], dim=1)
 
 
@@ -167,10 +171,25 @@ def test_inverse_clamps_and_zeroes_below_threshold(geometry, showers) -> None:
     assert bool(((out == 0) | (out >= 0.999 * pre.floor_mev)).all())
     # The clamp bounds the total energy by the training maximum of E_tot / E (+10 %).
     upper = float(((s + 0.99 * pre.floor_mev * (s == 0)).sum(1) / e).max()) * 1.1
-    assert float((s.sum(1) / e).max()) * 1.1 < float(torch.exp(pre.log_total_max)) < upper
+    assert float((s.sum(1) / e).max()) * 1.1 < float(torch.exp(pre.raw_max[0])) < upper
     # (+ V o: voxels decoded below the floor give their floor to the others of the layer)
-    bound = torch.exp(pre.log_total_max) * e[:64] + geometry.n_voxels * pre.floor_mev
+    bound = torch.exp(pre.raw_max[0]) * e[:64] + geometry.n_voxels * pre.floor_mev
     assert bool((out.sum(1) <= bound * 1.0001).all())
+
+
+def test_inverse_clamps_a_single_voxel_outlier(geometry, showers) -> None:
+    """A far-out voxel feature cannot take more of its layer than the training maximum."""
+    s, e = showers
+    pre = _fitted_preprocessing(geometry, showers)
+    features = pre(s, e)
+    voxel = geometry.layer_slice(2).stop - 1  # the outermost voxel of layer 2
+    column = 1 + pre.n_layers + voxel
+    features[:, column] = 1e3
+    out = pre.inverse(features, e)
+    _, layers = _layer_energies(pre, features, e)
+    g_layer = layers[:, pre.layer_of_voxel[voxel]] + pre.floors_per_layer[2] * pre.floor_mev
+    assert bool((out[:, voxel] + pre.floor_mev <= torch.exp(pre.raw_max[column]) * g_layer).all())
+    assert float(out[:, voxel].max()) < 0.5 * float(pre.layer_sums(out)[:, 2].max())
 
 
 def test_preprocessing_total_and_layer_energies_are_exact(geometry, showers) -> None:
@@ -196,7 +215,7 @@ def test_fit_is_deterministic_and_in_state_dict(geometry, showers) -> None:
     assert set(state) == {
         "mean",
         "std",
-        "log_total_max",
+        "raw_max",
         "log_energy_range",
         "floor_mev",
         "fitted",
