@@ -3,25 +3,21 @@
 A shower of V voxel energies (MeV) at incident energy E becomes D = 1 + L + V standardised
 features, L the number of layers with voxels:
 
-1. **Floor and dequantisation.** Energies below a floor o count as empty: o is the geometry's
-   evaluation threshold (``evaluate.py``: 1 MeV for dataset 1; 15.15 keV, the readout
-   threshold, for datasets 2 and 3), below which the official evaluation zeroes every voxel
-   anyway (the smallest non-zero training voxel for a geometry without one). Empty voxels get
-   ``0.99 o (1 - u)``, u ~ U[0, 1), as CaloFlow adds uniform noise below 1 keV (Krause & Shih,
-   arXiv:2106.05285), so that every energy is positive and the logs below need no regulariser
-   (CaloDiffusion's logit alpha, arXiv:2308.03876).
-2. **Total energy.** ``log(E_tot / E)`` (sums include the dequantisation), one dimension: the
-   response and resolution, to which the classifier and the high-level features are most
-   sensitive, are modelled directly instead of as a sum of hundreds of noisy voxels
-   (CaloFlow's u_0 = E_tot / E).
-3. **Layer energies.** Per layer l, ``log(E_l / E_tot)`` (CaloFlow's first stage, normalised
-   to the total); the inverse is a softmax over the layers, so the layers always add up to the
-   generated total whatever correlations the model learnt.
-4. **In-layer shapes.** Per voxel v in layer l, ``log(g_v / sum_l g)`` with ``g = E_v + o``
-   (CaloFlow's second stage: energies normalised within their layer), inverted by a softmax
-   within each layer. The offset o makes empty voxels (g in (o, 2 o)) and non-empty ones
-   (g >= 2 o) one continuous distribution instead of a point mass far below the rest, with no
-   gap for a model to bridge and no room spent on energies below the evaluation scale.
+1. **Dequantisation.** Empty voxels get an energy well below the readout threshold t (the
+   smallest non-zero voxel energy of the training split): ``E_v -> 0.1 t (1 - u)``,
+   u ~ U[0, 1), as CaloFlow adds uniform noise below 1 keV (Krause & Shih, arXiv:2106.05285),
+   so the models see a continuous distribution instead of a point mass at zero. The factor 0.1
+   leaves a gap of a decade below t, so that generated empty voxels do not leak above t. Every
+   energy is then positive and the logs below need no regulariser (CaloDiffusion's logit
+   alpha, arXiv:2308.03876).
+2. **Total energy.** ``log(E_tot / E)``, one dimension: the response and resolution, to which
+   the classifier and the high-level features are most sensitive, are modelled directly instead
+   of as a sum of hundreds of noisy voxels (CaloFlow's u_0 = E_tot / E).
+3. **Layer energies.** Per layer l, ``log(E_l / E_tot)`` (CaloFlow's first stage, with its
+   normalisation to the total); the inverse is a softmax over the layers, so the layers always
+   add up to the generated total whatever the correlations the model learnt.
+4. **In-layer shapes.** Per voxel v in layer l, ``log(E_v / E_l)`` (CaloFlow's second stage,
+   energies normalised within their layer), inverted by a softmax within each layer.
 5. **Energy-dependent standardisation.** Every feature is standardised with a mean and a
    standard deviation that depend on the incident energy: a local linear regression of each
    feature on the normalised log energy c (Gaussian kernel, bandwidth one knot spacing) and
@@ -32,11 +28,10 @@ features, L the number of layers with voxels:
    high energy. With per-energy constants every conditional distribution has about unit spread.
 
 All parts form one joint vector, so one model (not two stages) learns them together. The
-inverse clamps every feature below its training maximum plus 10 % in energy (a guard against
-rare far-out generated values that the exponentials would turn into showers with, say, half
-their energy in one outer voxel) and the log fractions at 0 (a part cannot exceed its whole),
-rebuilds ``g``, subtracts o and zeroes voxels below o, which restores the sparsity; it is exact
-for voxels at or above o. The training transform draws fresh dequantisation noise each call;
+inverse clamps ``log(E_tot / E)`` below its training maximum plus 10 % (a guard against rare
+far-out generated values blowing up through the exponential) and the fractions at 0 (a part
+cannot exceed its whole), rebuilds the voxel energies and zeroes those below t, which restores
+the sparsity. The training transform draws fresh dequantisation noise each call;
 :meth:`ShowerPreprocessing.fit` uses a fixed seed, so fitting is deterministic. All fitted
 numbers are buffers and travel with the checkpoint.
 """
@@ -52,13 +47,12 @@ from cern_ai_bench.data.calo_geometry import CaloGeometry
 
 __all__ = ["ShowerPreprocessing"]
 
-#: Generated voxels below this fraction of the floor are zeroed (the margin keeps a voxel at
-#: the floor through a float32 round trip).
-_CUT_MARGIN = 0.999
-#: Empty voxels are filled up to this fraction of the floor (the 1 % gap keeps them below the
-#: cut through a float32 round trip).
-_FILL = 0.99
-#: Generated features are clamped at their training maximum plus this (energies: +10 %).
+#: Generated voxels below this fraction of the smallest non-zero training voxel are zeroed
+#: (the margin keeps the smallest training voxel through a float32 round trip).
+_THRESHOLD_MARGIN = 0.999
+#: Empty voxels are filled up to this fraction of the threshold (a decade below it).
+_FILL = 0.1
+#: Generated log(E_tot / E) is clamped at its training maximum plus this (+10 %).
 _CLAMP_MARGIN = math.log(1.1)
 #: Showers per chunk when fitting: bounds the float64 working memory (DS3: 40,500 voxels).
 _FIT_CHUNK = 2048
@@ -82,7 +76,6 @@ class ShowerPreprocessing(nn.Module):
             raise ValueError(f"n_knots must be >= 2, got {n_knots}")
         self.n_knots = n_knots
         self.n_voxels = geometry.n_voxels
-        self.eval_threshold_mev = geometry.eval_threshold_mev
         self.n_layers = len(geometry.relevant_layers)
         if self.n_voxels == 0:
             raise ValueError(f"geometry {geometry.name!r} has no voxels")
@@ -94,17 +87,14 @@ class ShowerPreprocessing(nn.Module):
         )
         # Derived from the geometry, so not part of the state dict.
         self.register_buffer("layer_of_voxel", layer_of_voxel, persistent=False)
-        floors = torch.bincount(layer_of_voxel, minlength=self.n_layers).float()  # n_l
-        self.register_buffer("floors_per_layer", floors, persistent=False)
         n_features = 1 + self.n_layers + self.n_voxels
         # Standardisation tables at the energy knots c = k / (n_knots - 1).
         self.register_buffer("mean", torch.zeros(n_knots, n_features))
         self.register_buffer("std", torch.ones(n_knots, n_features))
-        # Upper bounds of the unstandardised features (clamp of the inverse).
-        self.register_buffer("raw_max", torch.full((n_features,), math.inf))
+        # Upper bound of log(E_tot / E) (clamp of the inverse).
+        self.register_buffer("log_total_max", torch.full((), math.inf))
         self.register_buffer("log_energy_range", torch.tensor([0.0, 1.0]))
-        # The floor o (MeV): set by fit, so that a checkpoint restores it.
-        self.register_buffer("floor_mev", torch.zeros(()))
+        self.register_buffer("threshold_mev", torch.zeros(()))
         self.register_buffer("fitted", torch.zeros((), dtype=torch.bool))
 
     @property
@@ -125,16 +115,13 @@ class ShowerPreprocessing(nn.Module):
             energy: ``(B,)`` incident energies, MeV.
             noise: ``(B, V)`` uniform on [0, 1), the dequantisation of the empty voxels.
         """
-        # Empty voxels -> (0, 0.99 o]: every energy is positive, so the logs are finite.
-        floor = self.floor_mev
-        filled = torch.where(showers > 0, showers, (_FILL * floor) * (1 - noise))  # (B, V)
-        layers = self.layer_sums(filled)  # (B, L) > 0
-        total = layers.sum(dim=1, keepdim=True)  # (B, 1)
-        log_response = torch.log(total / energy[:, None])
-        log_layer_fraction = torch.log(layers / total)  # (B, L) <= 0
-        # Shapes of g = E_v + o within the layer (sum of g = E_l + n_l o).
-        g_layers = layers + self.floors_per_layer * floor
-        log_shape = torch.log((filled + floor) / g_layers[:, self.layer_of_voxel])  # (B, V) <= 0
+        # Empty voxels -> (0, 0.1 t]: every energy is positive, so the logs are finite.
+        filled = torch.where(showers > 0, showers, (_FILL * self.threshold_mev) * (1 - noise))
+        log_layers = torch.log(self.layer_sums(filled))  # (B, L)
+        log_total = torch.logsumexp(log_layers, dim=1, keepdim=True)  # (B, 1)
+        log_response = log_total - torch.log(energy)[:, None]
+        log_layer_fraction = log_layers - log_total  # (B, L) <= 0
+        log_shape = torch.log(filled) - log_layers[:, self.layer_of_voxel]  # (B, V) <= 0
         return torch.cat([log_response, log_layer_fraction, log_shape], dim=1)
 
     def forward(self, showers: Tensor, energy: Tensor) -> Tensor:
@@ -148,25 +135,21 @@ class ShowerPreprocessing(nn.Module):
     def inverse(self, features: Tensor, energy: Tensor) -> Tensor:
         """Voxel energies ``(B, V)`` float32 MeV >= 0 from standardised features ``(B, 1 + L + V)``.
 
-        Features are clamped below their training maxima (plus 10 % in energy), the log
-        fractions at 0; voxels below the floor are zeroed.
+        ``log(E_tot / E)`` is clamped below its training maximum (plus 10 %), the log fractions
+        at 0; voxels below the threshold are zeroed.
         """
         energy = energy.float()
         mean, std = self.moments(energy)
         raw = features.float() * std + mean
         n_layers = self.n_layers
-        raw = torch.minimum(raw, self.raw_max)
-        total = torch.exp(raw[:, 0]) * energy  # (B,)
+        total = torch.exp(torch.minimum(raw[:, 0], self.log_total_max)) * energy  # (B,)
         # Softmaxes over the layers and within each layer; the clamps bound the exponents.
         layer_weights = torch.exp(raw[:, 1 : 1 + n_layers].clamp_max(0))  # (B, L)
         layer_energy = layer_weights * (total[:, None] / layer_weights.sum(dim=1, keepdim=True))
-        g_layers = layer_energy + self.floors_per_layer * self.floor_mev  # sum of g per layer
         weights = torch.exp(raw[:, 1 + n_layers :].clamp_max(0))  # (B, V)
         norm = self.layer_sums(weights)  # (B, L) > 0
-        showers = weights * (g_layers / norm)[:, self.layer_of_voxel]  # g = E_v + o
-        showers = showers - self.floor_mev  # g - o
-        cut = _CUT_MARGIN * self.floor_mev
-        return torch.where(showers >= cut, showers, torch.zeros_like(showers))
+        showers = weights * (layer_energy / norm)[:, self.layer_of_voxel]
+        return torch.where(showers >= self.threshold_mev, showers, torch.zeros_like(showers))
 
     def condition(self, energy: Tensor) -> Tensor:
         """log E normalised to [0, 1] over the fitted training range, ``(B,) -> (B,)`` float32."""
@@ -187,7 +170,7 @@ class ShowerPreprocessing(nn.Module):
 
     @torch.no_grad()
     def fit(self, showers: Tensor, energy: Tensor) -> None:
-        """Fit floor, energy range, standardisation tables and feature maxima on the training split.
+        """Fit threshold, energy range, standardisation tables and E_tot maximum on the training split.
 
         Deterministic: fixed-seed dequantisation, float64 sums over fixed chunks, in order.
 
@@ -222,7 +205,7 @@ class ShowerPreprocessing(nn.Module):
             smallest = min(smallest, float(torch.where(part > 0, part, math.inf).min()))
         if not math.isfinite(smallest):
             raise ValueError("every training voxel is zero: nothing to fit")
-        self.floor_mev.fill_(self.eval_threshold_mev if self.eval_threshold_mev > 0 else smallest)
+        self.threshold_mev.fill_(smallest * _THRESHOLD_MARGIN)
 
         self.log_energy_range.copy_(torch.tensor([lo, hi]))
 
@@ -238,7 +221,7 @@ class ShowerPreprocessing(nn.Module):
             torch.zeros(self.n_knots, n_features, dtype=torch.float64, device=device)
             for _ in range(3)
         )
-        raw_max = torch.full((n_features,), -math.inf, dtype=torch.float64, device=device)
+        total_max = -math.inf
         generator = torch.Generator(device=device).manual_seed(_FIT_SEED)
         for start in range(0, showers.shape[0], _FIT_CHUNK):
             part = showers[start : start + _FIT_CHUNK].to(device, torch.float64)
@@ -255,7 +238,7 @@ class ShowerPreprocessing(nn.Module):
             t0 += w.T @ x
             t1 += (w * d).T @ x
             q += w.T @ (x * x)
-            raw_max = torch.maximum(raw_max, x.max(dim=0).values)
+            total_max = max(total_max, float(x[:, 0].max()))
         det = s0 * s2 - s1 * s1
         # Slope 0 (a kernel mean) where the energies near a knot are (nearly) all equal.
         ok = det > 1e-9 * s0 * s0
@@ -268,7 +251,7 @@ class ShowerPreprocessing(nn.Module):
         std = torch.where(std > 1e-6, std, torch.ones_like(std))
         self.mean.copy_(mean.float())
         self.std.copy_(std.float())
-        self.raw_max.copy_(raw_max + _CLAMP_MARGIN)
+        self.log_total_max.fill_(total_max + _CLAMP_MARGIN)
         self.fitted.fill_(True)
 
     def check_fitted(self) -> None:

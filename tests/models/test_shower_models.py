@@ -46,7 +46,6 @@ def standin_showers(
     layers = geometry.relevant_layers
     t_edges = np.linspace(0.0, 30.0, len(layers) + 1)  # layer depth edges in X0
     t_max = np.log(energy / 8.0) - 0.5 + 0.2 * rng.standard_normal(n)  # ln(E / E_c) - 0.5
-    response = 1 + 0.1 / np.sqrt(energy / 1e3) * rng.standard_normal(n)  # 10 % / sqrt(E / GeV)
     a = 1.0 + 0.5 * np.log(energy / 8.0)
     fractions = np.diff(gammainc(a[:, None], ((a - 1) / t_max)[:, None] * t_edges), axis=1)
     showers = np.zeros((n, geometry.n_voxels))
@@ -56,7 +55,7 @@ def standin_showers(
         radius = 10.0 * (1 + 0.1 * t_edges[k])  # mm, wider with depth
         cdf = 1 - (1 + edges / radius) * np.exp(-edges / radius)  # 2D exponential profile
         weights = np.tile(np.diff(cdf) / layer.n_alpha, layer.n_alpha)
-        layer_energy = energy * response * fractions[:, k]
+        layer_energy = energy * fractions[:, k]
         spots = np.clip(layer_energy / 20.0, 1, 2000).astype(int)  # one spot per 20 MeV
         counts = rng.multinomial(spots, weights / weights.sum())
         showers[:, geometry.layer_slice(index)] = counts * (layer_energy / spots)[:, None]
@@ -99,27 +98,19 @@ def test_preprocessing_round_trip_keeps_values_and_zeros(geometry, showers) -> N
     assert features.shape == (len(s), 1 + len(geometry.relevant_layers) + geometry.n_voxels)
     assert features.dtype == torch.float32 and bool(torch.isfinite(features).all())
     back = pre.inverse(features, e)
-    # Energies below the floor (the 1 MeV evaluation threshold of dataset 1) become empty.
-    assert float(pre.floor_mev) == geometry.eval_threshold_mev == 1.0
-    kept = torch.where(s >= pre.floor_mev, s, torch.zeros_like(s))
-    assert bool(((s > 0) & (s < pre.floor_mev)).any()), "the stand-in has voxels below the floor"
-    # Fresh dequantisation noise may cross the clamp of an empty voxel in a nearly empty
-    # layer (by a fraction of a sub-floor energy), which moves the layer's other voxels a bit.
-    torch.testing.assert_close(back, kept, rtol=1e-2, atol=1e-3)
-    assert float(((back - kept).abs() > 1e-4 * kept + 1e-3).float().mean()) < 1e-4
-    assert bool(((back == 0) == (kept == 0)).all()), "zeros stay zeros, non-zeros non-zero"
+    torch.testing.assert_close(back, s, rtol=1e-4, atol=1e-3)
+    assert bool(((back == 0) == (s == 0)).all()), "zeros must stay zeros and non-zeros non-zero"
 
 
 def _layer_energies(pre: ShowerPreprocessing, features: torch.Tensor, e: torch.Tensor):
     """``(raw features, layer energies (B, L) MeV)`` as the features encode them."""
     mean, std = pre.moments(e)
     raw = features * std + mean
-    raw = torch.minimum(raw, pre.raw_max)
-    total = torch.exp(raw[:, 0]) * e
+    total = torch.exp(torch.minimum(raw[:, 0], pre.log_total_max)) * e
     return raw, total[:, None] * torch.softmax(raw[:, 1 : 1 + pre.n_layers], dim=1)
 
 
-def test_dequantisation_fills_empty_voxels_below_the_floor(geometry, showers) -> None:
+def test_dequantisation_fills_zeros_a_decade_below_the_threshold(geometry, showers) -> None:
     s, e = showers
     pre = _fitted_preprocessing(geometry, showers)
     torch.manual_seed(0)
@@ -128,13 +119,9 @@ def test_dequantisation_fills_empty_voxels_below_the_floor(geometry, showers) ->
     shapes = slice(1 + pre.n_layers, None)
     assert bool((features[:, shapes] != again[:, shapes])[s == 0].all())
     raw, layers = _layer_energies(pre, features, e)
-    floor = float(pre.floor_mev)
-    g_layers = layers + pre.floors_per_layer * floor
-    g = torch.exp(raw[:, shapes]) * g_layers[:, pre.layer_of_voxel]  # E_v + floor
-    empty = g[s == 0]
-    assert floor * 1.0 < float(empty.min()) and float(empty.max()) <= 1.99 * floor * 1.0001
-    assert float(empty.std()) > 0.2 * floor  # spread over the interval, not a point
-    torch.testing.assert_close(g[s > 0], s[s > 0] + floor, rtol=1e-4, atol=1e-4)
+    filled = torch.exp(raw[:, shapes]) * layers[:, pre.layer_of_voxel]
+    assert bool((filled[s == 0] <= 0.1 * pre.threshold_mev * 1.0001).all())
+    torch.testing.assert_close(filled[s > 0], s[s > 0], rtol=1e-4, atol=1e-4)
 
 
 def test_preprocessing_standardises_and_fits_range_and_threshold(geometry, showers) -> None:
@@ -160,6 +147,8 @@ def test_preprocessing_standardises_and_fits_range_and_threshold(geometry, showe
     cond = pre.condition(e)
     assert float(cond.min()) == pytest.approx(0.0, abs=1e-5)
     assert float(cond.max()) == pytest.approx(1.0, abs=1e-5)
+    smallest = float(s[s > 0].min())
+    assert smallest * 0.99 < float(pre.threshold_mev) <= smallest
 
 
 def test_inverse_clamps_and_zeroes_below_threshold(geometry, showers) -> None:
@@ -168,28 +157,10 @@ def test_inverse_clamps_and_zeroes_below_threshold(geometry, showers) -> None:
     features = torch.randn(64, pre.n_features) * 30  # far outside the data: still valid showers
     out = pre.inverse(features, e[:64])
     assert bool((out >= 0).all()) and bool(torch.isfinite(out).all())
-    assert bool(((out == 0) | (out >= 0.999 * pre.floor_mev)).all())
+    assert bool(((out == 0) | (out >= pre.threshold_mev)).all())
     # The clamp bounds the total energy by the training maximum of E_tot / E (+10 %).
-    upper = float(((s + 0.99 * pre.floor_mev * (s == 0)).sum(1) / e).max()) * 1.1
-    assert float((s.sum(1) / e).max()) * 1.1 < float(torch.exp(pre.raw_max[0])) < upper
-    # (+ V o: voxels decoded below the floor give their floor to the others of the layer)
-    bound = torch.exp(pre.raw_max[0]) * e[:64] + geometry.n_voxels * pre.floor_mev
-    assert bool((out.sum(1) <= bound * 1.0001).all())
-
-
-def test_inverse_clamps_a_single_voxel_outlier(geometry, showers) -> None:
-    """A far-out voxel feature cannot take more of its layer than the training maximum."""
-    s, e = showers
-    pre = _fitted_preprocessing(geometry, showers)
-    features = pre(s, e)
-    voxel = geometry.layer_slice(2).stop - 1  # the outermost voxel of layer 2
-    column = 1 + pre.n_layers + voxel
-    features[:, column] = 1e3
-    out = pre.inverse(features, e)
-    _, layers = _layer_energies(pre, features, e)
-    g_layer = layers[:, pre.layer_of_voxel[voxel]] + pre.floors_per_layer[2] * pre.floor_mev
-    assert bool((out[:, voxel] + pre.floor_mev <= torch.exp(pre.raw_max[column]) * g_layer).all())
-    assert float(out[:, voxel].max()) < 0.5 * float(pre.layer_sums(out)[:, 2].max())
+    assert float((s.sum(1) / e).max()) * 1.2 > float(torch.exp(pre.log_total_max))
+    assert bool((out.sum(1) <= torch.exp(pre.log_total_max) * e[:64] * 1.0001).all())
 
 
 def test_preprocessing_total_and_layer_energies_are_exact(geometry, showers) -> None:
@@ -199,7 +170,7 @@ def test_preprocessing_total_and_layer_energies_are_exact(geometry, showers) -> 
     features = pre(s, e)
     shifted = features.clone()
     shifted[:, 1:] += 0.3 * torch.randn(len(s), pre.n_features - 1)  # perturb all fractions
-    pre.floor_mev.zero_()  # decode g itself, every voxel kept, so the sums are exact
+    pre.threshold_mev.zero_()  # keep every voxel so the sums are exact
     out = pre.inverse(shifted, e)
     _, layers = _layer_energies(pre, shifted, e)
     torch.testing.assert_close(pre.layer_sums(out), layers, rtol=1e-4, atol=1e-3)
@@ -215,9 +186,9 @@ def test_fit_is_deterministic_and_in_state_dict(geometry, showers) -> None:
     assert set(state) == {
         "mean",
         "std",
-        "raw_max",
+        "log_total_max",
         "log_energy_range",
-        "floor_mev",
+        "threshold_mev",
         "fitted",
     }
     for key, value in state.items():
