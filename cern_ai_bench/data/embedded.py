@@ -21,6 +21,7 @@ from cern_ai_bench.data.errors import CorruptFileError, DataError, DatasetConfig
 from cern_ai_bench.data.hls4ml import read_hls4ml_folder
 from cern_ai_bench.data.schema import FileInfo, JetDataset
 from cern_ai_bench.generate.jets_output import MANIFEST as GENERATOR_MANIFEST
+from cern_ai_bench.generate.parameters import GeneratorParameterError
 
 #: Constituents per jet the generator is asked for (the 150p hls4ml format), unless the config
 #: asks for more; one generated sample then serves every ``n_constituents`` up to it.
@@ -53,7 +54,7 @@ def prepare_embedded_jets(cfg: DatasetConfig, data_dir: Path, *, progress: bool)
     """
     try:
         # Imported here: the generator needs Pythia/FastJet, which loading public data does not.
-        from cern_ai_bench.generate.jets import GeneratorParameterError, ensure_embedded_jets
+        from cern_ai_bench.generate.jets import ensure_embedded_jets
     except ImportError as error:
         raise DataError(
             f"the embedded jet generator cannot be imported ({error}); install the package "

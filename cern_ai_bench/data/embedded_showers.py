@@ -20,6 +20,7 @@ from cern_ai_bench.data.embedded import generator_manifest
 from cern_ai_bench.data.errors import CorruptFileError, DataError, DatasetConfigError
 from cern_ai_bench.data.schema import FileInfo
 from cern_ai_bench.data.shower_schema import ShowerDataset
+from cern_ai_bench.generate.parameters import GeneratorParameterError
 
 #: Generator parameter -> the ``dataset.*`` key that sets it (for error messages).
 CONFIG_KEYS: dict[str, str] = {
@@ -50,7 +51,7 @@ def prepare_embedded_showers(
             ``dataset.*`` key (e.g. ``dataset.geometry must be one of ds1_photons, ds2, ds3``).
         DataError: the shower simulator cannot be imported.
     """
-    from cern_ai_bench.generate.showers import ShowerParameterError, ensure_embedded_showers
+    from cern_ai_bench.generate.showers import ensure_embedded_showers
 
     try:
         return ensure_embedded_showers(
@@ -62,7 +63,7 @@ def prepare_embedded_showers(
             workers=int(cfg.workers),
             progress=progress,
         )
-    except ShowerParameterError as error:
+    except GeneratorParameterError as error:
         key = CONFIG_KEYS.get(error.parameter, error.parameter)
         raise DatasetConfigError(f"{key} {error.requirement}, got {error.value!r}") from None
     except ImportError as error:

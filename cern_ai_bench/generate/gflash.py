@@ -16,11 +16,12 @@ Grindhammer-Peters parameterisation for sampling calorimeters (hep-ex/0001020; f
    N x (its share of the spot profile, a gamma distribution with T_s, alpha_s) spots, rounded
    stochastically and at least one where the step receives energy; the step's energy is shared
    equally among its spots, so capping only makes spots heavier and conserves energy.
-3. **Radial profile.** Each spot lands at r = R_M R sqrt(u / (1 - u)) with R = R_C (probability
-   p) or R_T, evaluated at the step's middle tau = t/T (per-shower tau as in Geant4/CMSSW), and
-   at a uniform azimuth (so its angular bin is uniform whatever the bin convention; the shower
-   axis is the voxel grid's origin); spots beyond the outermost radial edge are lost, as is
-   energy deposited in depths without a readout layer.
+3. **Radial profile** (:mod:`cern_ai_bench.generate.gflash_voxelise`). Each spot lands at
+   r = R_M R sqrt(u / (1 - u)) with R = R_C (probability p) or R_T, evaluated at the step's
+   middle tau = t/T (per-shower tau as in Geant4/CMSSW), and at a uniform azimuth (so its angular
+   bin is uniform whatever the bin convention; the shower axis is the voxel grid's origin); spots
+   beyond the outermost radial edge are lost, as is energy deposited in depths without a readout
+   layer.
 4. **Sampling fluctuations.** Each voxel's energy E_v is replaced by Gamma(E_v / q) q with
    q = a^2 x 1 GeV: the mean is kept, the shower total fluctuates as a / sqrt(E / GeV) exactly
    (a sum of gammas with a common scale is a gamma), and every layer and voxel fluctuates with the
@@ -48,8 +49,6 @@ from cern_ai_bench.generate.gflash_geometry import LongitudinalLayout, layout_fo
 from cern_ai_bench.generate.gflash_params import (
     PHOTON_CONVERSION_MEAN_X0,
     SamplingMedium,
-    core_probability,
-    core_radius,
     correlation_ln_t_alpha,
     mean_ln_alpha,
     mean_ln_t_max,
@@ -59,8 +58,8 @@ from cern_ai_bench.generate.gflash_params import (
     spot_count_homogeneous,
     spot_count_sampling,
     spot_t_max,
-    tail_radius,
 )
+from cern_ai_bench.generate.gflash_voxelise import RadialBins, deposit_spots
 
 #: Version of the simulator's physics, read into the cache key of the embedded shower dataset:
 #: bump it whenever a change alters the showers produced from a given seed.
@@ -75,9 +74,6 @@ MAX_ENERGY_MEV = 1.0e7
 #: also appear in Geant4 GFlash; sigma reaches 0.5 only below ~0.3 GeV in Par04.
 MAX_SIGMA_LN = 0.5
 MIN_ALPHA = 1.1
-
-#: Smallest core and tail radius (R_M); the formulas stay above it in the supported range.
-MIN_RADIUS_RM = 1e-3
 
 
 @dataclass(frozen=True)
@@ -183,12 +179,16 @@ def simulate_showers(
         else opts.readout_threshold_mev
     )
     steps = layout.steps(opts.max_step_x0)
-    bins = _RadialBins.from_geometry(geometry)
+    bins = RadialBins.from_geometry(geometry)
     n_voxels = geometry.n_voxels
     out = np.zeros((len(energy), n_voxels), dtype=np.float32)
     expected_spots = _spots_per_shower(energy, layout.medium, opts)
     for start, stop in _chunks(expected_spots, len(steps[0]), n_voxels, opts):
-        deposit = _deposit_chunk(energy[start:stop], layout, steps, bins, n_voxels, opts, rng)
+        chunk = energy[start:stop]
+        step_energy, counts, tau = _longitudinal_cells(chunk, layout, steps, opts, rng)
+        deposit = deposit_spots(
+            chunk, step_energy, counts, tau, layout.medium, steps[2], bins, n_voxels, rng
+        )
         if opts.sampling_fluctuations:
             _smear_sampling(deposit, opts.stochastic_term, rng)
         deposit[deposit < threshold] = 0.0
@@ -251,40 +251,6 @@ def _chunks(
     return bounds
 
 
-@dataclass(frozen=True)
-class _RadialBins:
-    """Voxel lookup: layers grouped by identical (r_edges, n_alpha)."""
-
-    base: np.ndarray  # (n_layers,) first voxel of each layer
-    group: np.ndarray  # (n_layers,) group index, -1 for layers without voxels
-    edges: tuple[np.ndarray, ...]  # per group, radial edges (mm)
-    n_alpha: tuple[int, ...]  # per group
-    width: tuple[float, ...]  # per group, bin width of uniform edges from 0 (mm), else 0
-
-    @classmethod
-    def from_geometry(cls, geometry: CaloGeometry) -> _RadialBins:
-        keys: dict[tuple[tuple[float, ...], int], int] = {}
-        group = np.full(len(geometry.layers), -1, dtype=np.int64)
-        for i, layer in enumerate(geometry.layers):
-            if layer.n_voxels:
-                group[i] = keys.setdefault((layer.r_edges, layer.n_alpha), len(keys))
-        edges = tuple(np.asarray(e, dtype=np.float64) for e, _ in keys)
-        return cls(
-            base=np.asarray(geometry.layer_bounds[:-1], dtype=np.int64),
-            group=group,
-            edges=edges,
-            n_alpha=tuple(n for _, n in keys),
-            width=tuple(_uniform_width(e) for e in edges),
-        )
-
-
-def _uniform_width(edges: np.ndarray) -> float:
-    """Bin width if the edges are 0, w, 2w, ... (then binning is a division), else 0."""
-    width = edges[1] - edges[0]
-    uniform = edges[0] == 0 and np.allclose(np.diff(edges), width, rtol=1e-6, atol=0)
-    return float(width) if uniform else 0.0
-
-
 def _longitudinal(
     lny: np.ndarray, layout: LongitudinalLayout, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -307,49 +273,6 @@ def _step_fractions(
     beta = ((alpha - 1) / t_max)[:, None]
     a = alpha[:, None]
     return np.maximum(gammainc(a, beta * rel_hi) - gammainc(a, beta * rel_lo), 0.0)
-
-
-def _deposit_chunk(
-    energy: np.ndarray,
-    layout: LongitudinalLayout,
-    steps: tuple[np.ndarray, np.ndarray, np.ndarray],
-    bins: _RadialBins,
-    n_voxels: int,
-    opts: GFlashOptions,
-    rng: np.random.Generator,
-) -> np.ndarray:
-    """Noise-free voxel energies of a chunk of showers, (n, n_voxels) float64."""
-    step_energy, counts, tau = _longitudinal_cells(energy, layout, steps, opts, rng)
-    medium = layout.medium
-    e_gev = (energy / 1000.0)[:, None]
-    r_core = np.maximum(core_radius(tau, e_gev, medium), MIN_RADIUS_RM)
-    r_tail = np.maximum(tail_radius(tau, e_gev, medium), MIN_RADIUS_RM)
-    p_core = np.clip(core_probability(tau, e_gev, medium), 0.0, 1.0)
-
-    # Each (shower, step) cell splits its spots into core and tail spots (binomial in p); every
-    # spot then carries its cell's energy share, radius scale and voxel offset (np.repeat).
-    n, n_steps = counts.shape
-    n_core = rng.binomial(counts, p_core)
-    cell_count = np.concatenate([n_core.ravel(), (counts - n_core).ravel()])
-    keep = np.flatnonzero(cell_count)
-    per_cell = cell_count[keep]
-    cell = keep % (n * n_steps)  # index into the (n, K) arrays
-    scale = np.concatenate([r_core.ravel(), r_tail.ravel()])[keep] * medium.moliere_radius_mm
-    share = (step_energy / np.maximum(counts, 1)).ravel()[cell]
-    shower, step = np.divmod(cell, n_steps)
-    layer = steps[2][step]
-    offset = shower * n_voxels + bins.base[layer]  # first voxel of the cell's layer
-
-    # Radius r = R_M R sqrt(u / (1 - u)) (inverse of the CDF r^2 / (r^2 + R^2)).
-    u = rng.random(int(per_cell.sum()), dtype=np.float32)
-    radius = np.repeat(scale.astype(np.float32), per_cell) * np.sqrt(u / (1 - u))
-    index = _voxel_index(
-        radius, np.repeat(offset, per_cell), bins.group[layer], per_cell, bins, rng
-    )
-    inside = index >= 0
-    weight = np.repeat(share, per_cell)[inside]
-    deposit = np.bincount(index[inside], weights=weight, minlength=n * n_voxels)
-    return deposit.reshape(n, n_voxels)
 
 
 def _longitudinal_cells(
@@ -384,31 +307,6 @@ def _longitudinal_cells(
     tau_scale = (alpha - 1) / alpha * alpha_bar / (alpha_bar - 1) / t_max
     tau = 0.5 * (rel_lo + rel_hi) * tau_scale[:, None]
     return step_energy, counts, tau
-
-
-def _voxel_index(
-    radius: np.ndarray,
-    layer_offset: np.ndarray,
-    cell_group: np.ndarray,
-    per_cell: np.ndarray,
-    bins: _RadialBins,
-    rng: np.random.Generator,
-) -> np.ndarray:
-    """Flat (shower, voxel) index of every spot, -1 beyond the outermost radial edge."""
-    index = np.full(len(radius), -1, dtype=np.int64)
-    for g, (edges, n_alpha, width) in enumerate(
-        zip(bins.edges, bins.n_alpha, bins.width, strict=True)
-    ):
-        mine = slice(None) if len(bins.edges) == 1 else np.repeat(cell_group == g, per_cell)
-        if width:  # Par04: equal bins, a division is ~10x faster than a search
-            r_bin = (radius[mine] * np.float32(1 / width)).astype(np.int64)
-        else:
-            r_bin = np.searchsorted(edges, radius[mine], side="right") - 1
-        # Uniform azimuth: every angular bin equally likely, whatever its orientation.
-        a_bin = rng.integers(0, n_alpha, size=len(r_bin))
-        n_r = len(edges) - 1
-        index[mine] = np.where(r_bin < n_r, layer_offset[mine] + a_bin * n_r + r_bin, -1)
-    return index
 
 
 def _smear_sampling(deposit: np.ndarray, stochastic_term: float, rng: np.random.Generator) -> None:

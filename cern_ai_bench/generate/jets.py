@@ -25,12 +25,7 @@ import dataclasses
 import hashlib
 import json
 import logging
-import multiprocessing
-import os
 import time
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +39,8 @@ from cern_ai_bench.generate.hls4ml_writer import JETS_PER_FILE
 from cern_ai_bench.generate.jets_output import JetSample, is_complete, publish_sample
 from cern_ai_bench.generate.jets_physics import MAX_PYTHIA_SEED, PHYSICS, PHYSICS_VERSION
 from cern_ai_bench.generate.jets_pythia import ChunkResult, ChunkTask, generate_chunk
+from cern_ai_bench.generate.parameters import check_int
+from cern_ai_bench.generate.pool import cpu_count, run_chunks
 
 log = logging.getLogger(__name__)
 
@@ -57,25 +54,6 @@ MIN_JETS_PER_CLASS = 5
 WORK_SUFFIX = ".partial"
 #: Per-chunk counters summed per class into the manifest.
 _COUNTERS = ("events", "rejected_nonfinite", "seconds_generation", "seconds_features")
-
-
-class GeneratorParameterError(ValueError):
-    """An invalid generator parameter: ``"<parameter> <requirement>, got <value>"``.
-
-    Callers that expose the parameter under another name (the config key
-    ``dataset.jets_per_class``, say) rebuild the message from the attributes.
-
-    Attributes:
-        parameter: the keyword argument of :func:`ensure_embedded_jets`, e.g. ``jets_per_class``.
-        requirement: what it must be, e.g. ``must be >= 5``.
-        value: the value given.
-    """
-
-    def __init__(self, parameter: str, requirement: str, value: object) -> None:
-        super().__init__(f"{parameter} {requirement}, got {value!r}")
-        self.parameter = parameter
-        self.requirement = requirement
-        self.value = value
 
 
 def ensure_embedded_jets(
@@ -110,7 +88,7 @@ def ensure_embedded_jets(
     parameters = sample_parameters(
         jets_per_class=jets_per_class, seed=seed, n_constituents=n_constituents
     )
-    _check_int("workers", workers, 0)
+    check_int("workers", workers, 0)
     root = Path(data_dir) / "embedded_jets"
     final = root / sample_key(parameters)
     if is_complete(final, parameters):
@@ -118,7 +96,7 @@ def ensure_embedded_jets(
         return final
     root.mkdir(parents=True, exist_ok=True)
     store = ChunkStore(root / f"{final.name}{WORK_SUFFIX}")
-    sample = _collect_chunks(store, parameters, workers=workers or _cpu_count(), progress=progress)
+    sample = _collect_chunks(store, parameters, workers=workers or cpu_count(), progress=progress)
     publish_sample(sample, final, store.folder, parameters)
     store.remove()
     return final
@@ -130,9 +108,9 @@ def sample_parameters(*, jets_per_class: int, seed: int, n_constituents: int) ->
     Raises:
         GeneratorParameterError: an invalid parameter (a ``ValueError`` naming it).
     """
-    _check_int("jets_per_class", jets_per_class, MIN_JETS_PER_CLASS)
-    _check_int("seed", seed, 0)
-    _check_int("n_constituents", n_constituents, 1)
+    check_int("jets_per_class", jets_per_class, MIN_JETS_PER_CLASS)
+    check_int("seed", seed, 0)
+    check_int("n_constituents", n_constituents, 1)
     return {
         "generator": "cern_ai_bench.embedded_jets",
         "physics_version": PHYSICS_VERSION,
@@ -233,7 +211,13 @@ def _collect_chunks(
         unit="jet",
         disable=not progress,
     ) as bar:
-        for task, result in _run(missing, workers):
+        for task, result in run_chunks(
+            generate_chunk,
+            missing,
+            workers=workers,
+            label="embedded-jet",
+            entry_point="ensure_embedded_jets",
+        ):
             store.save(task, result)
             take(result)
             bar.update(task.n_jets)
@@ -247,44 +231,3 @@ def _collect_chunks(
         "jets_per_second": round(generated / seconds, 3) if generated and seconds > 0 else None,
     }
     return JetSample(features, constituents, labels, statistics)
-
-
-def _run(tasks: list[ChunkTask], workers: int) -> Iterator[tuple[ChunkTask, ChunkResult]]:
-    """Run chunks in this process (one worker) or in fresh (spawned) worker processes.
-
-    Yields each task with its result as soon as it is done (in completion order).
-    """
-    workers = min(workers, len(tasks))
-    if workers <= 1:
-        for task in tasks:
-            yield task, generate_chunk(task)
-        return
-    # spawn: Pythia and FastJet hold C++ state that must not be shared through fork. A pool of
-    # concurrent.futures (unlike multiprocessing.Pool) fails instead of hanging when a worker dies.
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
-    try:
-        futures = {pool.submit(generate_chunk, task): task for task in tasks}
-        for future in as_completed(futures):
-            yield futures[future], future.result()
-    except BrokenProcessPool as error:
-        raise RuntimeError(
-            "an embedded-jet worker process died. Workers are spawned and import the main "
-            "module: a script calling ensure_embedded_jets must guard it with "
-            "`if __name__ == '__main__':` (or pass workers=1)"
-        ) from error
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
-
-
-def _cpu_count() -> int:
-    """CPU cores this process may use (respects affinity masks, e.g. in containers and CI)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
-
-
-def _check_int(name: str, value: object, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise GeneratorParameterError(name, "must be an integer", value)
-    if value < minimum:
-        raise GeneratorParameterError(name, f"must be >= {minimum}", value)

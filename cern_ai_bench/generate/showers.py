@@ -30,12 +30,8 @@ import hashlib
 import importlib
 import json
 import logging
-import multiprocessing
-import os
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,6 +43,8 @@ from cern_ai_bench.data.calo_geometry import CaloGeometry, get_geometry
 from cern_ai_bench.data.schema import SchemaError
 from cern_ai_bench.data.shower_schema import ShowerArrays
 from cern_ai_bench.generate.jets_output import is_complete
+from cern_ai_bench.generate.parameters import GeneratorParameterError, check_int
+from cern_ai_bench.generate.pool import cpu_count, run_chunks
 from cern_ai_bench.generate.showers_output import (
     FILE_NAMES,
     SPLITS,
@@ -71,22 +69,6 @@ SUPPORTED_GEOMETRIES: tuple[str, ...] = ("ds1_photons", "ds2", "ds3")
 WORK_SUFFIX = ".partial"
 #: Module attribute read as the simulator's version (bumped when its physics changes).
 SIMULATOR_VERSION_ATTRIBUTE = "GFLASH_VERSION"
-
-
-class ShowerParameterError(ValueError):
-    """An invalid generator parameter: ``"<parameter> <requirement>, got <value>"``.
-
-    Attributes:
-        parameter: the keyword argument of :func:`ensure_embedded_showers`, e.g. ``n_showers``.
-        requirement: what it must be, e.g. ``must be >= 2``.
-        value: the value given.
-    """
-
-    def __init__(self, parameter: str, requirement: str, value: object) -> None:
-        super().__init__(f"{parameter} {requirement}, got {value!r}")
-        self.parameter = parameter
-        self.requirement = requirement
-        self.value = value
 
 
 @dataclass(frozen=True)
@@ -134,11 +116,11 @@ def ensure_embedded_showers(
         ``(showers_train.hdf5, showers_reference.hdf5)``.
 
     Raises:
-        ShowerParameterError: an invalid parameter (a ``ValueError`` naming it).
+        GeneratorParameterError: an invalid parameter (a ``ValueError`` naming it).
         ImportError: the default simulator cannot be imported.
     """
     _check_parameters(geometry, n_showers, n_reference, seed)
-    _check_int("workers", workers, 0)
+    check_int("workers", workers, 0)
     simulator = simulator or _default_simulator()
     parameters = sample_parameters(
         geometry=geometry,
@@ -155,7 +137,7 @@ def ensure_embedded_showers(
         return paths
     store = ShowerChunkStore(root / f"{final.name}{WORK_SUFFIX}", get_geometry(geometry))
     chunks = plan_chunks(parameters, simulator)
-    statistics = _simulate(store, chunks, workers=workers or _cpu_count(), progress=progress)
+    statistics = _simulate(store, chunks, workers=workers or cpu_count(), progress=progress)
     publish_showers(final, store, chunks, parameters, statistics)
     store.remove()
     return paths
@@ -167,7 +149,7 @@ def sample_parameters(
     """Every parameter that changes the generated files, validated.
 
     Raises:
-        ShowerParameterError: an invalid parameter.
+        GeneratorParameterError: an invalid parameter.
     """
     _check_parameters(geometry, n_showers, n_reference, seed)
     module = importlib.import_module(simulator.__module__)
@@ -276,7 +258,13 @@ def _simulate(
         unit="shower",
         disable=not progress,
     ) as bar:
-        for chunk, (arrays, seconds) in _run(missing, workers):
+        for chunk, (arrays, seconds) in run_chunks(
+            simulate_chunk,
+            missing,
+            workers=workers,
+            label="embedded-shower",
+            entry_point="ensure_embedded_showers",
+        ):
             store.save(chunk, arrays)
             simulation_seconds += seconds
             bar.update(chunk.n_showers)
@@ -294,35 +282,6 @@ def _simulate(
     }
 
 
-def _run(
-    chunks: list[ShowerChunk], workers: int
-) -> Iterator[tuple[ShowerChunk, tuple[ShowerArrays, float]]]:
-    """Run chunks in this process (one worker) or in spawned worker processes.
-
-    Yields each chunk with its result as soon as it is done (in completion order).
-    """
-    workers = min(workers, len(chunks))
-    if workers <= 1:
-        for chunk in chunks:
-            yield chunk, simulate_chunk(chunk)
-        return
-    # spawn: no state (threads, RNGs, open HDF5 handles) is inherited through fork. A pool of
-    # concurrent.futures (unlike multiprocessing.Pool) fails instead of hanging when a worker dies.
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
-    try:
-        futures = {pool.submit(simulate_chunk, chunk): chunk for chunk in chunks}
-        for future in as_completed(futures):
-            yield futures[future], future.result()
-    except BrokenProcessPool as error:
-        raise RuntimeError(
-            "an embedded-shower worker process died. Workers are spawned and import the main "
-            "module: a script calling ensure_embedded_showers must guard it with "
-            "`if __name__ == '__main__':` (or pass workers=1)"
-        ) from error
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
-
-
 def _default_simulator() -> Simulator:
     # Imported on use: the orchestration (and its tests) work without the physics module.
     from cern_ai_bench.generate.gflash import simulate_showers
@@ -330,25 +289,11 @@ def _default_simulator() -> Simulator:
     return simulate_showers
 
 
-def _cpu_count() -> int:
-    """CPU cores this process may use (respects affinity masks, e.g. in containers and CI)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
-
-
 def _check_parameters(geometry: str, n_showers: int, n_reference: int, seed: int) -> None:
     if geometry not in SUPPORTED_GEOMETRIES:
-        raise ShowerParameterError(
+        raise GeneratorParameterError(
             "geometry", f"must be one of {', '.join(SUPPORTED_GEOMETRIES)}", geometry
         )
-    _check_int("n_showers", n_showers, 2)
-    _check_int("n_reference", n_reference, 1)
-    _check_int("seed", seed, 0)
-
-
-def _check_int(name: str, value: object, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ShowerParameterError(name, "must be an integer", value)
-    if value < minimum:
-        raise ShowerParameterError(name, f"must be >= {minimum}", value)
+    check_int("n_showers", n_showers, 2)
+    check_int("n_reference", n_reference, 1)
+    check_int("seed", seed, 0)

@@ -26,6 +26,11 @@ features, L the number of layers with voxels:
    here the conditional spreads shrink with energy (E_tot / E by ~10x from 1 GeV to 1 TeV), so
    with global constants the networks would have to produce ever narrower distributions at
    high energy. With per-energy constants every conditional distribution has about unit spread.
+6. **Marginal Gaussianisation.** Each standardised feature goes through its empirical CDF in
+   its energy bin and then the inverse normal CDF
+   (:class:`~cern_ai_bench.models.shower_quantiles.BinnedQuantileMap`): the models see normal
+   marginals, and the inverse cannot leave the training range of any feature, so an error of
+   the network in a tail cannot turn into orders of magnitude too much energy in an outer voxel.
 
 All parts form one joint vector, so one model (not two stages) learns them together. The
 inverse clamps ``log(E_tot / E)`` below its training maximum plus 10 % (a guard against rare
@@ -44,6 +49,7 @@ import torch
 from torch import Tensor, nn
 
 from cern_ai_bench.data.calo_geometry import CaloGeometry
+from cern_ai_bench.models.shower_quantiles import BinnedQuantileMap
 
 __all__ = ["ShowerPreprocessing"]
 
@@ -58,19 +64,31 @@ _CLAMP_MARGIN = math.log(1.1)
 _FIT_CHUNK = 2048
 #: Seed of the dequantisation noise used by :meth:`ShowerPreprocessing.fit`.
 _FIT_SEED = 0
+#: Feature values held at once to fit the quantile tables (1 GiB of float32): DS3 showers
+#: have 40,500 voxels, so the quantiles there come from an evenly spaced subset.
+_QUANTILE_FIT_ELEMENTS = 1 << 28
 
 
 class ShowerPreprocessing(nn.Module):
-    """Voxel energies <-> standardised (log total, log layer fractions, log shapes) features.
+    """Voxel energies <-> Gaussianised (log total, log layer fractions, log shapes) features.
 
     Args:
         geometry: the voxel geometry (layers with voxels, voxel order).
         n_knots: energy knots of the standardisation (>= 2; the bandwidth is their spacing).
+        n_quantile_bins: energy bins of the marginal Gaussianisation.
+        n_quantiles: quantile levels per feature and bin.
 
     Call :meth:`fit` on the training split before using the transform.
     """
 
-    def __init__(self, geometry: CaloGeometry, *, n_knots: int = 17) -> None:
+    def __init__(
+        self,
+        geometry: CaloGeometry,
+        *,
+        n_knots: int = 17,
+        n_quantile_bins: int = 12,
+        n_quantiles: int = 129,
+    ) -> None:
         super().__init__()
         if n_knots < 2:
             raise ValueError(f"n_knots must be >= 2, got {n_knots}")
@@ -96,6 +114,9 @@ class ShowerPreprocessing(nn.Module):
         self.register_buffer("log_energy_range", torch.tensor([0.0, 1.0]))
         self.register_buffer("threshold_mev", torch.zeros(()))
         self.register_buffer("fitted", torch.zeros((), dtype=torch.bool))
+        self.gaussianise = BinnedQuantileMap(
+            n_features, n_bins=n_quantile_bins, n_quantiles=n_quantiles
+        )
 
     @property
     def n_features(self) -> int:
@@ -130,7 +151,7 @@ class ShowerPreprocessing(nn.Module):
         energy = energy.float()
         raw = self.raw_features(showers, energy, torch.rand_like(showers))
         mean, std = self.moments(energy)
-        return (raw - mean) / std
+        return self.gaussianise((raw - mean) / std, self.condition(energy))
 
     def inverse(self, features: Tensor, energy: Tensor) -> Tensor:
         """Voxel energies ``(B, V)`` float32 MeV >= 0 from standardised features ``(B, 1 + L + V)``.
@@ -140,7 +161,7 @@ class ShowerPreprocessing(nn.Module):
         """
         energy = energy.float()
         mean, std = self.moments(energy)
-        raw = features.float() * std + mean
+        raw = self.gaussianise.inverse(features, self.condition(energy)) * std + mean
         n_layers = self.n_layers
         total = torch.exp(torch.minimum(raw[:, 0], self.log_total_max)) * energy  # (B,)
         # Softmaxes over the layers and within each layer; the clamps bound the exponents.
@@ -252,7 +273,27 @@ class ShowerPreprocessing(nn.Module):
         self.mean.copy_(mean.float())
         self.std.copy_(std.float())
         self.log_total_max.fill_(total_max + _CLAMP_MARGIN)
+        self._fit_quantiles(showers, energy.float())
         self.fitted.fill_(True)
+
+    def _fit_quantiles(self, showers: Tensor, energy: Tensor) -> None:
+        """Quantile tables of the standardised features (fixed-seed dequantisation)."""
+        device = self.mean.device
+        n = showers.shape[0]
+        n_fit = min(n, max(_QUANTILE_FIT_ELEMENTS // self.n_features, 4 * self.gaussianise.n_bins))
+        rows = torch.linspace(0, n - 1, n_fit).round().long()  # evenly spaced, deterministic
+        generator = torch.Generator(device=device).manual_seed(_FIT_SEED + 1)
+        parts = []
+        for start in range(0, n_fit, _FIT_CHUNK):
+            idx = rows[start : start + _FIT_CHUNK]
+            part = showers[idx].to(device, torch.float32)
+            part_energy = energy[idx].to(device)
+            noise = torch.rand(part.shape, generator=generator, device=device)
+            raw = self.raw_features(part, part_energy, noise)
+            mean, std = self.moments(part_energy)
+            parts.append((raw - mean) / std)
+        z = torch.cat(parts)
+        self.gaussianise.fit(z, self.condition(energy[rows].to(device)))
 
     def check_fitted(self) -> None:
         """RuntimeError unless :meth:`fit` has run (or a fitted state dict was loaded)."""

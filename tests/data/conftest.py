@@ -87,14 +87,6 @@ def no_retry_delay(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(download, "RETRY_DELAYS_S", (0.0, 0.0))
 
 
-class FakeGeneratorParameterError(ValueError):
-    """Stand-in of ``cern_ai_bench.generate.jets.GeneratorParameterError``."""
-
-    def __init__(self, parameter: str, requirement: str, value: object) -> None:
-        super().__init__(f"{parameter} {requirement}, got {value!r}")
-        self.parameter, self.requirement, self.value = parameter, requirement, value
-
-
 @pytest.fixture
 def fake_generator(monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
     """Replace ``cern_ai_bench.generate.jets`` by a stand-in; return the calls it got.
@@ -122,6 +114,5 @@ def fake_generator(monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
 
     fake = types.ModuleType("cern_ai_bench.generate.jets")
     fake.ensure_embedded_jets = ensure_embedded_jets  # type: ignore[attr-defined]
-    fake.GeneratorParameterError = FakeGeneratorParameterError  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "cern_ai_bench.generate.jets", fake)
     return calls

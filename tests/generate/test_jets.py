@@ -18,7 +18,6 @@ from cern_ai_bench.data.files import sha256_of
 from cern_ai_bench.generate.jets import (
     JETS_PER_CHUNK,
     MIN_JETS_PER_CLASS,
-    GeneratorParameterError,
     chunk_seed,
     ensure_embedded_jets,
     is_complete,
@@ -27,6 +26,7 @@ from cern_ai_bench.generate.jets import (
     sample_parameters,
 )
 from cern_ai_bench.generate.jets_pythia import ChunkResult, ChunkTask
+from cern_ai_bench.generate.parameters import GeneratorParameterError
 
 
 def fake_chunk(task: ChunkTask) -> ChunkResult:

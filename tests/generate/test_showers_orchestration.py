@@ -23,9 +23,9 @@ import cern_ai_bench.generate.showers as showers_module
 from cern_ai_bench.data.calo_geometry import get_geometry
 from cern_ai_bench.data.calochallenge import read_showers
 from cern_ai_bench.data.files import sha256_of
+from cern_ai_bench.generate.parameters import GeneratorParameterError
 from cern_ai_bench.generate.showers import (
     ShowerChunk,
-    ShowerParameterError,
     ensure_embedded_showers,
     plan_chunks,
     sample_incident_energies,
@@ -229,7 +229,7 @@ def test_damaged_chunk_is_simulated_again(
 def test_invalid_parameters(
     tmp_path: Path, standin: ModuleType, overrides: dict[str, object], match: str
 ) -> None:
-    with pytest.raises(ShowerParameterError, match=match):
+    with pytest.raises(GeneratorParameterError, match=match):
         run(tmp_path, standin.standin_simulator, **overrides)
     assert not (tmp_path / "embedded_showers").exists()
 

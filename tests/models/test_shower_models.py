@@ -98,14 +98,19 @@ def test_preprocessing_round_trip_keeps_values_and_zeros(geometry, showers) -> N
     assert features.shape == (len(s), 1 + len(geometry.relevant_layers) + geometry.n_voxels)
     assert features.dtype == torch.float32 and bool(torch.isfinite(features).all())
     back = pre.inverse(features, e)
-    torch.testing.assert_close(back, s, rtol=1e-4, atol=1e-3)
+    # Exact up to float32 normal scores (a few 1e-4 in the tails), except where fresh
+    # dequantisation noise pushes a feature beyond its fitted range (plus the 5 % margin): the
+    # quantile map clamps those to the range ends.
+    rel = (back - s).abs() / s.clamp_min(1e-3)
+    assert float((rel < 5e-4).float().mean()) > 0.9999
+    assert float(rel.max()) < 0.02
     assert bool(((back == 0) == (s == 0)).all()), "zeros must stay zeros and non-zeros non-zero"
 
 
 def _layer_energies(pre: ShowerPreprocessing, features: torch.Tensor, e: torch.Tensor):
     """``(raw features, layer energies (B, L) MeV)`` as the features encode them."""
     mean, std = pre.moments(e)
-    raw = features * std + mean
+    raw = pre.gaussianise.inverse(features, pre.condition(e)) * std + mean
     total = torch.exp(torch.minimum(raw[:, 0], pre.log_total_max)) * e
     return raw, total[:, None] * torch.softmax(raw[:, 1 : 1 + pre.n_layers], dim=1)
 
@@ -117,7 +122,8 @@ def test_dequantisation_fills_zeros_a_decade_below_the_threshold(geometry, showe
     features = pre(s, e)
     again = pre(s, e)  # fresh noise: the empty voxels move
     shapes = slice(1 + pre.n_layers, None)
-    assert bool((features[:, shapes] != again[:, shapes])[s == 0].all())
+    # (A fill value below a voxel's fitted range clamps to the range end, so not every one.)
+    assert float((features[:, shapes] != again[:, shapes])[s == 0].float().mean()) > 0.99
     raw, layers = _layer_energies(pre, features, e)
     filled = torch.exp(raw[:, shapes]) * layers[:, pre.layer_of_voxel]
     assert bool((filled[s == 0] <= 0.1 * pre.threshold_mev * 1.0001).all())
@@ -190,6 +196,9 @@ def test_fit_is_deterministic_and_in_state_dict(geometry, showers) -> None:
         "log_energy_range",
         "threshold_mev",
         "fitted",
+        "gaussianise.tables",
+        "gaussianise.edges",
+        "gaussianise.eps",
     }
     for key, value in state.items():
         assert torch.equal(value, b.state_dict()[key]), key

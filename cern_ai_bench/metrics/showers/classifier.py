@@ -28,11 +28,13 @@ is Adam), in float32 (the official code sets float64 as torch's default dtype); 
 drawn without the last partial batch (none for the default sizes); the split is seeded
 (``seed + repeat``), the official one is not. Published numbers are the mean and standard
 deviation of 10 trainings; :func:`classifier_test` returns both and every repeat's values.
+
+The inputs, the network and its engine task are in
+:mod:`cern_ai_bench.metrics.showers.classifier_network`; this module is the protocol around them.
 """
 
 from __future__ import annotations
 
-import copy
 import logging
 import math
 import time
@@ -46,18 +48,15 @@ from torch import nn
 
 from cern_ai_bench.config import Loader, TrainerConfig
 from cern_ai_bench.data.calo_geometry import CaloGeometry
-from cern_ai_bench.metrics.showers.hlf import (
-    apply_threshold,
-    cls_high_features,
-    high_level_features,
+from cern_ai_bench.metrics.showers.classifier_network import (
+    ClassifierTask,
+    classifier_inputs,
+    classifier_logits,
 )
 
 __all__ = [
     "ClassifierResult",
-    "ClassifierTask",
     "calibrated_scores",
-    "classifier_inputs",
-    "classifier_net",
     "classifier_test",
     "split_indices",
 ]
@@ -66,43 +65,6 @@ log = logging.getLogger(__name__)
 
 #: Fractions of each sample used for training, model selection ("test") and the final score.
 DEFAULT_SPLIT: tuple[float, float, float] = (0.6, 0.2, 0.2)
-_MODES = ("low", "high")
-
-
-def classifier_inputs(
-    showers: np.ndarray, incident_energy: np.ndarray, geometry: CaloGeometry, mode: str
-) -> np.ndarray:
-    """The classifier input of ``evaluate.py`` for one sample, as float32.
-
-    Args:
-        showers: ``(N, V)`` voxel energies in MeV; the readout threshold is applied here (again),
-            as ``prepare_low_data_for_classifier`` does.
-        incident_energy: ``(N,)`` MeV.
-        geometry: the dataset geometry.
-        mode: ``low`` (``[log10 E_inc, E_v / E_inc]``, 1 + V columns) or ``high`` (the
-            ``cls-high`` high-level feature vector).
-    """
-    if mode not in _MODES:
-        raise ValueError(f"classifier mode must be one of {_MODES}, got {mode!r}")
-    energy = np.asarray(incident_energy).reshape(-1, 1)
-    if mode == "high":
-        features = high_level_features(
-            apply_threshold(showers, geometry), energy, geometry, keep_voxels=False
-        )
-        return cls_high_features(features).astype(np.float32)
-    showers = np.asarray(showers)
-    if showers.ndim != 2 or showers.shape != (len(energy), geometry.n_voxels):
-        raise ValueError(
-            f"showers: expected shape ({len(energy)}, {geometry.n_voxels}), got {showers.shape}"
-        )
-    out = np.empty((len(energy), 1 + showers.shape[1]), dtype=np.float32)
-    out[:, 0] = np.log10(energy[:, 0])
-    threshold = geometry.eval_threshold_mev
-    step = max(1, (1 << 21) // showers.shape[1])
-    for lo in range(0, len(energy), step):
-        block = showers[lo : lo + step]
-        out[lo : lo + step, 1:] = np.where(block < threshold, 0, block) / energy[lo : lo + step]
-    return out
 
 
 def split_indices(
@@ -119,98 +81,6 @@ def split_indices(
         order[counts[0] : counts[0] + counts[1]],
         order[counts[0] + counts[1] :],
     )
-
-
-def classifier_net(n_inputs: int, width: int = 2048, depth: int = 3) -> nn.Sequential:
-    """``n_inputs``-width x ``depth``-1 fully connected net with LeakyReLU (official ``DNN``
-    with ``num_layer = depth - 1``, dropout 0); outputs one logit."""
-    if depth < 1 or width < 1:
-        raise ValueError(f"classifier needs depth >= 1 and width >= 1, got {depth}, {width}")
-    layers: list[nn.Module] = []
-    size = n_inputs
-    for _ in range(depth):
-        layers += [nn.Linear(size, width), nn.LeakyReLU()]
-        size = width
-    layers.append(nn.Linear(size, 1))
-    return nn.Sequential(*layers)
-
-
-def _logits(model: nn.Module, x: torch.Tensor, batch: int) -> torch.Tensor:
-    """Logits of ``x`` (on the model's device), in batches, as a flat float tensor."""
-    with torch.no_grad():
-        return torch.cat([model(x[lo : lo + batch]).reshape(-1) for lo in range(0, len(x), batch)])
-
-
-class ClassifierTask:
-    """One classifier training as a :class:`~cern_ai_bench.engine.protocol.Task`.
-
-    The engine evaluates the task once per epoch on its ``"val"`` split, which here is the
-    official *model-selection* set (``evaluate.py`` calls it "test"). Each evaluation computes
-    the accuracy there and, when it beats every earlier epoch, keeps a copy of the weights:
-    the official model selection (best test accuracy). :attr:`best_state` holds them.
-    """
-
-    metric = "test_accuracy"
-    higher_is_better = True
-
-    def __init__(
-        self,
-        train: tuple[np.ndarray, np.ndarray],
-        test: tuple[np.ndarray, np.ndarray],
-        *,
-        width: int,
-        depth: int,
-        device: torch.device,
-        eval_batch: int = 10000,
-    ) -> None:
-        self._train = (torch.from_numpy(train[0]), torch.from_numpy(train[1]))
-        self._test_x = torch.from_numpy(test[0]).to(device)
-        self._test_y = torch.from_numpy(test[1]).to(device)
-        self.width = width
-        self.depth = depth
-        self.eval_batch = eval_batch
-        self.loss_fn = nn.BCEWithLogitsLoss()
-        self.best_accuracy = -math.inf
-        self.best_epoch = 0
-        self.epochs_seen = 0
-        self.best_state: dict[str, torch.Tensor] | None = None
-
-    @property
-    def test_inputs(self) -> torch.Tensor:
-        """Inputs of the model-selection set, on the device."""
-        return self._test_x
-
-    def train_tensors(self) -> tuple[torch.Tensor, ...]:
-        return self._train
-
-    def build_model(self) -> nn.Module:
-        return classifier_net(self._train[0].shape[1], self.width, self.depth)
-
-    def loss(self, model: nn.Module, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
-        x, y = batch
-        return self.loss_fn(model(x).reshape(-1), y)
-
-    def evaluate(self, model: nn.Module, split: str) -> dict[str, float]:
-        """Accuracy on the model-selection set (``split`` is the engine's name for it)."""
-        if split not in ("val", "test"):
-            raise ValueError(f"split must be 'val' or 'test', got {split!r}")
-        logits = _logits(model, self._test_x, self.eval_batch).float()
-        # evaluate.py: accuracy_score(target, np.round(sigmoid)); round-half-even like np.round.
-        accuracy = float((torch.round(torch.sigmoid(logits)) == self._test_y).float().mean())
-        bce = float(self.loss_fn(logits, self._test_y))
-        self.epochs_seen += 1
-        if split == "val" and accuracy > self.best_accuracy:
-            self.best_accuracy = accuracy
-            self.best_epoch = self.epochs_seen
-            self.best_state = copy.deepcopy(model.state_dict())
-        return {"test_accuracy": accuracy, "test_bce": bce}
-
-    def inference_module(self, model: nn.Module) -> nn.Module:
-        return model
-
-    def example_inputs(self, batch_size: int) -> tuple[torch.Tensor, ...]:
-        index = torch.arange(batch_size, device=self._test_x.device) % len(self._test_x)
-        return (self._test_x[index],)
 
 
 @dataclass(frozen=True)
@@ -291,7 +161,7 @@ def calibrated_scores(
 
 
 def _probabilities(model: nn.Module, x: torch.Tensor, batch: int) -> np.ndarray:
-    return torch.sigmoid(_logits(model, x, batch).double()).cpu().numpy()
+    return torch.sigmoid(classifier_logits(model, x, batch).double()).cpu().numpy()
 
 
 def classifier_test(

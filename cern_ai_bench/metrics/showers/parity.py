@@ -39,7 +39,7 @@ import h5py
 import numpy as np
 
 from cern_ai_bench.data.calo_geometry import CaloGeometry, get_geometry, parse_binning_xml
-from cern_ai_bench.metrics.showers.classifier import classifier_inputs
+from cern_ai_bench.metrics.showers.classifier_network import classifier_inputs
 from cern_ai_bench.metrics.showers.hlf import (
     ShowerFeatures,
     apply_threshold,
