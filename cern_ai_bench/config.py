@@ -73,6 +73,25 @@ class DatasetConfig:
     n_reference_showers: int = 10000
     #: Keep at most this many showers per split (None = all), for quick runs on large files.
     max_showers: int | None = None
+    # -- anomaly detection (task=anomaly) --
+    #: Embedded L1 only: events of the background training file (the train and val splits).
+    #: The defaults take ~390 CPU-seconds to generate, about 3 minutes on 2 idle cores
+    #: (measured: 20000 / 20000 / 2000 took 770 CPU-s, QCD 60 % of it); a TPR at FPR = 1e-4
+    #: needs >= 1e5 test events to be more than indicative (200000 / 200000 / 20000: ~2 CPU-h).
+    n_background_train: int = 10000
+    #: Embedded L1 only: events of the independent background test file (the test split).
+    n_background_test: int = 10000
+    #: Embedded L1 only: events of each of the four signal files (signals are test-only).
+    n_signal_events: int = 1000
+    #: Fraction of the events held out as the test split where no separate test file exists:
+    #: the one public ADC2021 background file, and background and signal of the dijet datasets.
+    test_fraction: float = 0.2
+    #: Anomaly datasets: read at most this many events per file (None = all), for quick runs
+    #: on the large public files.
+    max_events: int | None = None
+    #: Public LHC Olympics data only: ``features_file`` (the organisers' dijet features, read
+    #: in seconds) or ``raw`` (cluster the raw particles with FastJet: ~30 min once, cached).
+    feature_source: str = "features_file"
 
 
 @dataclass
@@ -176,6 +195,53 @@ class ShowerEvaluationConfig:
 
 
 @dataclass
+class AnomalyConfig:
+    """How anomaly detectors are trained and evaluated (task=anomaly).
+
+    The working points follow the public benchmarks: TPR at FPR = 1e-3, 1e-4 (Dark Machines,
+    arXiv:2105.14027) and 1e-5 (ADC2021, arXiv:2107.02157); the dijet settings follow CWoLa
+    hunting (arXiv:1805.02664) and the LHC Olympics signal region (CATHODE, arXiv:2109.00546).
+    """
+
+    #: Background efficiencies (false-positive rates) of the reported operating points.
+    fprs: list[float] = field(default_factory=lambda: [1e-3, 1e-4, 1e-5])
+    #: Output rates, kHz at the 40 MHz bunch-crossing rate, of further operating points.
+    rates_khz: list[float] = field(default_factory=lambda: [1.0, 10.0, 100.0])
+    #: Background events above a threshold below which an operating point is flagged
+    #: ``reliable: false`` (its FPR is then known to ~30 % or worse).
+    min_background: int = 10
+    #: Background events above a threshold required for it to enter the max SIC.
+    sic_min_background: int = 20
+    #: Independent trainings (seeds trainer.seed, +1, ...); with > 1 the record adds the
+    #: median and 16-84 % band of the headline metrics over them. The extra trainings run
+    #: through the same engine after the main one, without checkpoints or compile.
+    repeats: int = 1
+    #: L1 only: standard-trigger scores evaluated at the same working points
+    #: (``cern_ai_bench.metrics.trigger_baselines.BASELINES``).
+    trigger_baselines: list[str] = field(
+        default_factory=lambda: [
+            "ht",
+            "leading_electron_pt",
+            "leading_muon_pt",
+            "leading_jet_pt",
+            "met",
+        ]
+    )
+    #: Dijet only: the signal region in mjj, TeV (low, high), 3.3-3.7 as in the LHC Olympics.
+    signal_region_tev: list[float] = field(default_factory=lambda: [3.3, 3.7])
+    #: Dijet only: width in TeV of each sideband beside the signal region (null = every event
+    #: outside it, as CATHODE; narrow sidebands keep mjj-correlated features from separating
+    #: SR from SB through the background alone).
+    sideband_width_tev: float | None = 0.2
+    #: Dijet only: signal fraction S / (S + B) of the training sample: signal events are
+    #: injected into the background at this fraction (0 = background only).
+    signal_fraction: float = 0.01
+    #: Dijet only: also train the supervised reference (same network, truth labels, signal
+    #: region only) and report its max SIC beside CWoLa's.
+    supervised: bool = True
+
+
+@dataclass
 class TaskConfig:
     """Use-case options; ``name`` selects the task class."""
 
@@ -185,6 +251,8 @@ class TaskConfig:
     baselines: list[str] = field(default_factory=list)
     #: Shower evaluation settings (task=fastsim only).
     evaluation: ShowerEvaluationConfig = field(default_factory=ShowerEvaluationConfig)
+    #: Anomaly-detection settings (task=anomaly only).
+    anomaly: AnomalyConfig = field(default_factory=AnomalyConfig)
 
 
 @dataclass

@@ -40,7 +40,7 @@ def _range_problems(cfg: MainConfig) -> list[str]:
         (b.throughput_iters >= 1, "benchmark.throughput_iters", b.throughput_iters, ">= 1"),
     ]
     problems = [f"{key}={value!r} must be {rule}" for ok, key, value, rule in checks if not ok]
-    return problems + _shower_range_problems(cfg)
+    return problems + _shower_range_problems(cfg) + _anomaly_range_problems(cfg)
 
 
 def _shower_range_problems(cfg: MainConfig) -> list[str]:
@@ -109,7 +109,75 @@ def _shower_range_problems(cfg: MainConfig) -> list[str]:
     return [f"{key}={value!r} must be {rule}" for ok, key, value, rule in checks if not ok]
 
 
+def _anomaly_range_problems(cfg: MainConfig) -> list[str]:
+    from cern_ai_bench.data.anomaly_registry import FEATURE_SOURCES
+    from cern_ai_bench.metrics.trigger_baselines import BASELINES as TRIGGER_BASELINES
+
+    d, a = cfg.dataset, cfg.task.anomaly
+    fprs, rates, region = list(a.fprs), list(a.rates_khz), list(a.signal_region_tev)
+    width = a.sideband_width_tev
+    checks = [
+        (d.n_background_train >= 2, "dataset.n_background_train", d.n_background_train, ">= 2"),
+        (d.n_background_test >= 1, "dataset.n_background_test", d.n_background_test, ">= 1"),
+        (d.n_signal_events >= 1, "dataset.n_signal_events", d.n_signal_events, ">= 1"),
+        (0 < d.test_fraction < 1, "dataset.test_fraction", d.test_fraction, "in (0, 1)"),
+        (
+            d.max_events is None or d.max_events >= 2,
+            "dataset.max_events",
+            d.max_events,
+            ">= 2 or null",
+        ),
+        (
+            d.feature_source in FEATURE_SOURCES,
+            "dataset.feature_source",
+            d.feature_source,
+            f"one of {list(FEATURE_SOURCES)}",
+        ),
+        (
+            len(fprs) > 0 and all(0 < f < 1 for f in fprs),
+            "task.anomaly.fprs",
+            fprs,
+            "a non-empty list of rates in (0, 1)",
+        ),
+        (all(r > 0 for r in rates), "task.anomaly.rates_khz", rates, "a list of rates > 0"),
+        (a.min_background >= 1, "task.anomaly.min_background", a.min_background, ">= 1"),
+        (
+            a.sic_min_background >= 1,
+            "task.anomaly.sic_min_background",
+            a.sic_min_background,
+            ">= 1",
+        ),
+        (a.repeats >= 1, "task.anomaly.repeats", a.repeats, ">= 1"),
+        (
+            set(a.trigger_baselines) <= set(TRIGGER_BASELINES),
+            "task.anomaly.trigger_baselines",
+            list(a.trigger_baselines),
+            f"a subset of {sorted(TRIGGER_BASELINES)}",
+        ),
+        (
+            len(region) == 2 and 0 <= region[0] < region[1],
+            "task.anomaly.signal_region_tev",
+            region,
+            "[low, high] with 0 <= low < high (TeV)",
+        ),
+        (
+            width is None or width > 0,
+            "task.anomaly.sideband_width_tev",
+            width,
+            "> 0 or null (every event outside the signal region)",
+        ),
+        (
+            0 <= a.signal_fraction < 1,
+            "task.anomaly.signal_fraction",
+            a.signal_fraction,
+            "in [0, 1)",
+        ),
+    ]
+    return [f"{key}={value!r} must be {rule}" for ok, key, value, rule in checks if not ok]
+
+
 def _name_problems(cfg: MainConfig) -> list[str]:
+    from cern_ai_bench.data.anomaly_registry import ANOMALY_DATASET_NAMES
     from cern_ai_bench.data.calo_geometry import GEOMETRIES
     from cern_ai_bench.data.registry import DATASETS
     from cern_ai_bench.data.showers_registry import SHOWER_DATASETS
@@ -120,7 +188,7 @@ def _name_problems(cfg: MainConfig) -> list[str]:
     problems = []
     for key, value, valid in (
         ("task.name", cfg.task.name, TASKS),
-        ("dataset.name", cfg.dataset.name, (*DATASETS, *SHOWER_DATASETS)),
+        ("dataset.name", cfg.dataset.name, (*DATASETS, *SHOWER_DATASETS, *ANOMALY_DATASET_NAMES)),
         ("dataset.geometry", cfg.dataset.geometry, tuple(GEOMETRIES)),
         ("model.name", cfg.model.name, tuple(MODELS)),
     ):
@@ -157,8 +225,10 @@ def _compatibility_problems(cfg: MainConfig) -> list[str]:
     """Dataset, model and baselines that cannot work together, caught before any download."""
     if cfg.task.name == "fastsim":
         return _fastsim_problems(cfg)
+    if cfg.task.name == "anomaly":
+        return _anomaly_problems(cfg)
     from cern_ai_bench.data.registry import DATASETS
-    from cern_ai_bench.models.builders import MODELS
+    from cern_ai_bench.models.builders import ANOMALY_INPUTS, MODELS
 
     if cfg.dataset.name not in DATASETS:
         return [
@@ -168,6 +238,8 @@ def _compatibility_problems(cfg: MainConfig) -> list[str]:
     dataset, model = DATASETS[cfg.dataset.name], MODELS[cfg.model.name]
     if model.inputs == "showers":
         return [f"model={cfg.model.name} generates showers: use it with task=fastsim"]
+    if model.inputs in ANOMALY_INPUTS:
+        return [f"model={cfg.model.name} is an anomaly detector: use it with task=anomaly"]
     problems = []
     if model.inputs == "hlf" and not dataset.provides_hlf:
         problems.append(
@@ -189,7 +261,7 @@ def _compatibility_problems(cfg: MainConfig) -> list[str]:
 
 def _fastsim_problems(cfg: MainConfig) -> list[str]:
     from cern_ai_bench.data.showers_registry import SHOWER_DATASETS
-    from cern_ai_bench.models.builders import MODELS, shower_model_names
+    from cern_ai_bench.models.builders import ANOMALY_INPUTS, MODELS, shower_model_names
 
     problems = []
     if cfg.dataset.name not in SHOWER_DATASETS:
@@ -197,9 +269,11 @@ def _fastsim_problems(cfg: MainConfig) -> list[str]:
             f"task=fastsim needs a shower dataset, not dataset={cfg.dataset.name} "
             f"(shower datasets: {', '.join(SHOWER_DATASETS)})"
         )
-    if MODELS[cfg.model.name].inputs != "showers":
+    inputs = MODELS[cfg.model.name].inputs
+    if inputs != "showers":
+        kind = "an anomaly detector" if inputs in ANOMALY_INPUTS else "a jet classifier"
         problems.append(
-            f"model={cfg.model.name} is a jet classifier; task=fastsim needs a shower generator "
+            f"model={cfg.model.name} is {kind}; task=fastsim needs a shower generator "
             f"(model={' or model='.join(shower_model_names())})"
         )
     if cfg.task.baselines:
@@ -209,6 +283,51 @@ def _fastsim_problems(cfg: MainConfig) -> list[str]:
             "dataset.geometry=ds1_pions: the embedded GFlash simulator makes electromagnetic "
             "showers only (use ds1_photons, ds2 or ds3; pion showers: "
             "dataset=calochallenge_ds1_pions)"
+        )
+    return problems
+
+
+#: What each anomaly input family is, for messages.
+_ANOMALY_FAMILIES = {
+    "l1_events": "Level-1 events (ADC2021 layout)",
+    "dijet_features": "dijet features (mjj, jet masses, tau21)",
+}
+
+
+def _anomaly_problems(cfg: MainConfig) -> list[str]:
+    """Dataset and model of task=anomaly: an L1 detector on L1 events, CWoLa on dijets."""
+    from cern_ai_bench.data.anomaly_registry import ANOMALY_DATASET_NAMES, ANOMALY_DATASETS
+    from cern_ai_bench.models.builders import ANOMALY_INPUTS, MODELS, anomaly_model_names
+
+    name, model = cfg.dataset.name, cfg.model.name
+    problems = []
+    if cfg.task.baselines:
+        problems.append(
+            "task.baselines are trigger baselines; task=anomaly reports its standard-trigger "
+            "baselines through task.anomaly.trigger_baselines"
+        )
+    if name not in ANOMALY_DATASET_NAMES:
+        problems.append(
+            f"task=anomaly needs an anomaly dataset, not dataset={name} (anomaly datasets: "
+            f"{', '.join(ANOMALY_DATASET_NAMES)})"
+        )
+    elif name not in ANOMALY_DATASETS:
+        problems.append(
+            f"dataset={name}: the embedded LHCO generator is not part of this version; run "
+            "CWoLa on the public LHC Olympics data (dataset=lhco_rnd)"
+        )
+    inputs = MODELS[model].inputs
+    if inputs not in ANOMALY_INPUTS:
+        problems.append(
+            f"model={model} is not an anomaly detector; task=anomaly needs "
+            f"model={' or model='.join(anomaly_model_names())}"
+        )
+    elif name in ANOMALY_DATASETS and ANOMALY_DATASETS[name].inputs != inputs:
+        provided = ANOMALY_DATASETS[name].inputs
+        problems.append(
+            f"model={model} reads {_ANOMALY_FAMILIES[inputs]}, but dataset={name} holds "
+            f"{_ANOMALY_FAMILIES[provided]}: use model="
+            f"{' or model='.join(anomaly_model_names(provided))} with it"
         )
     return problems
 

@@ -11,9 +11,10 @@ from hydra.errors import ConfigCompositionException
 from omegaconf import OmegaConf
 
 from cern_ai_bench.config import ConfigError, register_configs, validate_config
+from cern_ai_bench.data.anomaly_registry import ANOMALY_DATASETS
 from cern_ai_bench.data.registry import DATASETS
 from cern_ai_bench.data.showers_registry import SHOWER_DATASETS
-from cern_ai_bench.models.builders import MODELS
+from cern_ai_bench.models.builders import ANOMALY_INPUTS, MODELS
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 
@@ -34,19 +35,50 @@ def _refusal(task: str, dataset: str, model: str) -> str | None:
     if task == "fastsim":
         if dataset not in SHOWER_DATASETS:
             return "task=fastsim needs a shower dataset"
+        if spec.inputs in ANOMALY_INPUTS:
+            return f"model={model} is an anomaly detector"
         return None if spec.inputs == "showers" else f"model={model} is a jet classifier"
+    if task == "anomaly":
+        if dataset == "embedded_lhco" and dataset not in ANOMALY_DATASETS:
+            return "dataset=embedded_lhco: the embedded LHCO generator is not part"
+        if dataset not in ANOMALY_DATASETS:
+            return "task=anomaly needs an anomaly dataset"
+        if spec.inputs not in ANOMALY_INPUTS:
+            return f"model={model} is not an anomaly detector"
+        fits = ANOMALY_DATASETS[dataset].inputs == spec.inputs
+        return None if fits else f"model={model} reads .* but dataset={dataset} holds"
     if dataset not in DATASETS:
         return "task=trigger needs a jet dataset"
     if spec.inputs == "showers":
         return f"model={model} generates showers"
+    if spec.inputs in ANOMALY_INPUTS:
+        return f"model={model} is an anomaly detector: use it with task=anomaly"
     entry = DATASETS[dataset]
     fits = entry.provides_hlf if spec.inputs == "hlf" else entry.provides_constituents
     return None if fits else f"model={model} reads .* dataset={dataset}"
 
 
-@pytest.mark.parametrize("task", _options("task"))
-@pytest.mark.parametrize("dataset", _options("dataset"))
-@pytest.mark.parametrize("model", _options("model"))
+def _combinations() -> list[tuple[str, str, str]]:
+    """Every (task, dataset, model) within the jet and shower families and within the anomaly
+    family, plus each anomaly config once with the other tasks and each other dataset once
+    with task=anomaly (the full cross product composes 350 configs, ~1 min)."""
+    anomaly_data = {"embedded_l1", "adc2021", "lhco_rnd", "embedded_lhco"}
+    anomaly_models = {name for name, spec in MODELS.items() if spec.inputs in ANOMALY_INPUTS}
+    datasets, models = _options("dataset"), _options("model")
+    combos = [
+        (task, dataset, model)
+        for task in ("trigger", "fastsim")
+        for dataset in datasets
+        for model in models
+        if dataset not in anomaly_data and model not in anomaly_models
+    ]
+    combos += [("anomaly", dataset, model) for dataset in sorted(anomaly_data) for model in models]
+    combos += [("anomaly", d, "ae") for d in datasets if d not in anomaly_data]
+    combos += [(t, d, "mlp") for t in ("trigger", "fastsim") for d in sorted(anomaly_data)]
+    return combos
+
+
+@pytest.mark.parametrize(("task", "dataset", "model"), _combinations())
 def test_every_combination_composes_and_validates_or_is_refused_up_front(task, dataset, model):
     cfg = _compose(f"task={task}", f"dataset={dataset}", f"model={model}")
     assert (cfg.task.name, cfg.model.name, cfg.dataset.name) == (task, model, dataset)
@@ -62,6 +94,7 @@ def test_every_combination_composes_and_validates_or_is_refused_up_front(task, d
 def test_every_trainer_preset_validates(trainer):
     validate_config(_compose(f"trainer={trainer}"))
     validate_config(_compose("task=fastsim", f"trainer={trainer}"))
+    validate_config(_compose("task=anomaly", f"trainer={trainer}"))
 
 
 def test_fastsim_picks_its_own_dataset_and_model():
@@ -74,6 +107,50 @@ def test_fastsim_picks_its_own_dataset_and_model():
     assert cfg.benchmark.name == "fastsim"
     validate_config(cfg)
     assert _compose("task=fastsim", "model=cvae").model.name == "cvae"  # command line wins
+
+
+def test_anomaly_picks_the_embedded_l1_autoencoder():
+    cfg = _compose("task=anomaly")
+    assert (cfg.task.name, cfg.dataset.name, cfg.model.name) == ("anomaly", "embedded_l1", "ae")
+    assert list(cfg.task.anomaly.fprs) == [1e-3, 1e-4, 1e-5]
+    assert cfg.benchmark.name == "anomaly"
+    validate_config(cfg)
+    cwola = _compose("task=anomaly", "model=cwola", "dataset=lhco_rnd")
+    assert (cwola.trainer.batch_size, cwola.model.name) == (128, "cwola")
+    validate_config(cwola)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["model=cwola"], "model=cwola reads dijet features .* dataset=embedded_l1 holds Level-1"),
+        (["dataset=lhco_rnd"], "model=ae reads Level-1 events .* use model=cwola with it"),
+        (["model=pfn"], "model=pfn is not an anomaly detector; task=anomaly needs model=ae"),
+        (["dataset=hls4ml"], "task=anomaly needs an anomaly dataset, not dataset=hls4ml"),
+        (["task.baselines=[gbt]"], "task.baselines are trigger baselines"),
+        (["task.anomaly.fprs=[0.5,2]"], r"task.anomaly.fprs=\[0.5, 2.0\] must be a non-empty"),
+        (["task.anomaly.repeats=0"], "task.anomaly.repeats=0 must be >= 1"),
+        (["task.anomaly.signal_fraction=1.0"], "task.anomaly.signal_fraction=1.0 must be in"),
+        (["task.anomaly.signal_region_tev=[3.7,3.3]"], "task.anomaly.signal_region_tev="),
+        (["task.anomaly.sideband_width_tev=0"], "task.anomaly.sideband_width_tev=0.0 must be"),
+        (["task.anomaly.trigger_baselines=[ht,l1_seed]"], "task.anomaly.trigger_baselines="),
+        (["dataset.test_fraction=0"], r"dataset.test_fraction=0.0 must be in \(0, 1\)"),
+        (["dataset.n_signal_events=0"], "dataset.n_signal_events=0 must be >= 1"),
+        (["dataset.max_events=1"], "dataset.max_events=1 must be >= 2 or null"),
+        (["dataset.feature_source=csv"], "dataset.feature_source='csv' must be one of"),
+    ],
+)
+def test_anomaly_mismatches_and_bad_values_are_refused_naming_the_key(overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        validate_config(_compose("task=anomaly", *overrides))
+
+
+@pytest.mark.parametrize("model", ["ae", "cwola"])
+def test_anomaly_detectors_are_refused_by_the_other_tasks(model):
+    with pytest.raises(ConfigError, match=f"model={model} is an anomaly detector: use it with"):
+        validate_config(_compose(f"model={model}"))
+    with pytest.raises(ConfigError, match=f"model={model} is an anomaly detector; task=fastsim"):
+        validate_config(_compose("task=fastsim", f"model={model}"))
 
 
 def test_embedded_pion_showers_are_refused():

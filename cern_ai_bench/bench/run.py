@@ -131,7 +131,13 @@ def run_benchmark(
 
     clock_start = time.perf_counter()  # time to target starts at the first touch of the data
     task = build_task(
-        typed.task, typed.dataset, typed.model.name, device, progress=progress, seed=trainer.seed
+        typed.task,
+        typed.dataset,
+        typed.model.name,
+        device,
+        progress=progress,
+        seed=trainer.seed,
+        trainer=trainer,
     )
     if hasattr(task, "output_dir"):
         task.output_dir = run_dir  # tasks that write figures or samples put them in the run folder

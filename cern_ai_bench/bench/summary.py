@@ -26,6 +26,7 @@ def format_summary(record: dict[str, Any], run_dir: Path | None = None) -> str:
     for key in sorted(k for k in test if k.startswith("auc")):
         lines.append(f"  test {key:<22} {_fmt(test[key])}")
     lines += _fastsim_lines(test, timing)
+    lines += _anomaly_lines(quality.get("details") or {})
     for name, baseline in quality.get("baselines", {}).items():
         lines.append(
             f"  baseline {name:<8} accuracy {_fmt(baseline['test'].get('accuracy'))}"
@@ -84,4 +85,82 @@ def _fastsim_lines(test: dict[str, Any], timing: dict[str, Any]) -> list[str]:
                     f"    {name:<24} {_fmt(ms, '.4g')} ms per shower: "
                     f"{sim_ms / ms:.2f}x the simulator's speed"
                 )
+    return lines
+
+
+def _anomaly_lines(details: dict[str, Any]) -> list[str]:
+    """Per signal the TPR at one FPR, model scores beside the HT trigger (task=anomaly, L1),
+    or CWoLa's and the supervised reference's max SIC (task=anomaly, dijet)."""
+    if details.get("kind") == "l1":
+        return _l1_lines(details)
+    if details.get("kind") == "dijet":
+        return _dijet_lines(details)
+    return []
+
+
+def _l1_lines(details: dict[str, Any]) -> list[str]:
+    fprs = details["fprs"]
+    fpr = 1e-4 if 1e-4 in fprs else fprs[len(fprs) // 2]
+    key = f"{fpr:g}"
+    reports = dict(details["scores"])
+    if "ht" in details.get("trigger_baselines", {}):
+        reports["HT"] = details["trigger_baselines"]["ht"]
+    above = ", ".join(
+        f"{name} {report['thresholds']['fpr'][key]['n_background_above']}"
+        for name, report in reports.items()
+    )
+    lines = [
+        f"  TPR at FPR {fpr:.0e} on {details['n_background_test']:,} background test events "
+        f"(background events above: {above})"
+    ]
+    objective = details["objective"]
+    for signal in details["n_signal"]:
+        tprs = "  ".join(
+            f"{name} {_fmt(report['signals'][signal]['tpr_at_fpr'][key]['tpr'])}"
+            for name, report in reports.items()
+        )
+        auc = details["scores"][objective]["signals"][signal]["auc"]
+        lines.append(f"    {signal:<12} {tprs}  (AUC {objective} {_fmt(auc)})")
+    repeats = details.get("repeats")
+    if repeats:
+        lines.append(
+            f"  over {len(repeats['seeds'])} seeds (median [16 %, 84 %]), {objective} TPR at "
+            f"FPR {fpr:.0e}:"
+        )
+        for signal in details["n_signal"]:
+            stats = repeats["metrics"].get(f"{signal}/{objective}/tpr@{fpr:.0e}")
+            if stats:
+                lines.append(
+                    f"    {signal:<12} {_fmt(stats['median'])} "
+                    f"[{_fmt(stats['p16'])}, {_fmt(stats['p84'])}]"
+                )
+    return lines
+
+
+def _dijet_lines(details: dict[str, Any]) -> list[str]:
+    split = details["splits"]
+    lines = [
+        f"  injected {split['n_signal_injected']:,} signal into {split['n_background_data']:,} "
+        f"background (fraction {split['signal_fraction']:g}); signal region "
+        f"{split['n_sr']:,} events, S/B {_fmt(split['s_over_b_sr'], '.3g')}"
+    ]
+    for name, report in details["classifiers"].items():
+        best = report["max_sic"]
+        sic = (
+            "no threshold with enough background"
+            if best is None
+            else f"max SIC {best['value']:.2f} (TPR {best['tpr']:.3f}, "
+            f"{best['n_background_above']} background events above)"
+        )
+        lines.append(f"  {name:<11} AUC {_fmt(report['auc'])}  {sic}")
+    stats = (details.get("repeats") or {}).get("metrics", {})
+    for name in details["classifiers"]:
+        sic = stats.get(f"{name}/max_sic")
+        if sic:
+            lines.append(
+                f"  {name:<11} max SIC over {sic['n']} seeds: median {sic['median']:.2f} "
+                f"[{sic['p16']:.2f}, {sic['p84']:.2f}]"
+            )
+    if "plot" in details:
+        lines.append(f"  SIC curves                {details['plot']}")
     return lines

@@ -7,7 +7,7 @@ loads verify offline. Pin a checksum here only after checking it against the liv
 record it in the dataset card.
 
 Dataset cards: ``datasets/hls4ml.md``, ``datasets/hls4ml_openml.md``, ``datasets/top_tagging.md``,
-``datasets/calochallenge.md``.
+``datasets/calochallenge.md``, ``datasets/adc2021.md``, ``datasets/lhco_rnd.md``.
 """
 
 from __future__ import annotations
@@ -84,4 +84,81 @@ CALOCHALLENGE_FILES: dict[str, RemoteFile] = {
     )
     for record, names in CALOCHALLENGE_RECORDS.items()
     for name in names
+}
+
+
+#: ADC2021, "LHC dataset for unsupervised new-physics detection at 40 MHz" (Govorkova et al.,
+#: Sci. Data 9, 118 (2022), arXiv:2107.02157; https://mpp-hep.github.io/ADC2021/, whose
+#: "update Zenodo links" commit of 2022-10-06 gives the current records). Sample -> (current
+#: record, superseded record).
+ADC2021_RECORDS: dict[str, tuple[int, int]] = {
+    "background": (5046428, 5046389),
+    "blackbox": (5072068, 5070455),
+    "ato4l": (7152590, 5046446),
+    "leptoquark": (7152599, 5055454),
+    "h0_tautau": (7152614, 5061633),
+    "hplus_taunu": (7152617, 5061688),
+}
+#: Sample -> published file names, the current generation first, and the record each name is
+#: downloaded from / verified against. The challenge page names no files; the mapping is
+#: inferred (UNVERIFIED): the July 2021 example code reads the plain signal names (only the
+#: superseded records existed then), later code reads the ``_filtered`` ones; both black-box
+#: names are assumed to be in the current record (tried in order).
+ADC2021_SAMPLE_FILES: dict[str, tuple[tuple[str, int], ...]] = {
+    "background": (("background_for_training.h5", 5046428),),
+    "blackbox": (("BlackBox_background_mix.h5", 5072068), ("BlackBox_13TeV_PU20.h5", 5072068)),
+    "ato4l": (
+        ("Ato4l_lepFilter_13TeV_filtered.h5", 7152590),
+        ("Ato4l_lepFilter_13TeV.h5", 5046446),
+    ),
+    "leptoquark": (
+        ("leptoquark_LOWMASS_lepFilter_13TeV_filtered.h5", 7152599),
+        ("leptoquark_LOWMASS_lepFilter_13TeV.h5", 5055454),
+    ),
+    "h0_tautau": (
+        ("hToTauTau_13TeV_PU20_filtered.h5", 7152614),
+        ("hToTauTau_13TeV_PU20.h5", 5061633),
+    ),
+    "hplus_taunu": (
+        ("hChToTauNu_13TeV_PU20_filtered.h5", 7152617),
+        ("hChToTauNu_13TeV_PU20.h5", 5061688),
+    ),
+}
+#: File name -> its registry entry (MD5 from the record API at download time, as above).
+ADC2021_FILES: dict[str, RemoteFile] = {
+    name: RemoteFile(
+        filename=name,
+        urls=(f"https://zenodo.org/records/{record}/files/{name}",),
+        metadata_url=ZENODO_RECORD_API.format(record=record),
+        metadata_kind="zenodo",
+        landing_page=f"https://zenodo.org/records/{record}",
+    )
+    for files in ADC2021_SAMPLE_FILES.values()
+    for name, record in files
+}
+
+
+#: LHC Olympics 2020 R&D dataset (Kasieczka, Nachman, Shih et al., Rep. Prog. Phys. 84 (2021)
+#: 124201, arXiv:2101.08320; https://lhco2020.github.io/homepage/): 1 M QCD dijets + 100 k
+#: W' -> X Y signal events, raw particles (``datasets/lhco_rnd.md``). Record 4536377 holds the
+#: raw file and the organisers' high-level-features file; the ``_v2`` raw file is named by
+#: third-party scripts in the re-upload record 6466204 (UNVERIFIED, checked against the record's
+#: file list at download time).
+LHCO_RND_RECORD = 4536377
+LHCO_RND_RAW = "events_anomalydetection.h5"
+LHCO_RND_RAW_V2 = "events_anomalydetection_v2.h5"
+LHCO_RND_FEATURES = "events_anomalydetection_v2.features.h5"
+LHCO_RND_FILES: dict[str, RemoteFile] = {
+    name: RemoteFile(
+        filename=name,
+        urls=(f"https://zenodo.org/records/{record}/files/{name}",),
+        metadata_url=ZENODO_RECORD_API.format(record=record),
+        metadata_kind="zenodo",
+        landing_page=f"https://zenodo.org/records/{record}",
+    )
+    for name, record in (
+        (LHCO_RND_RAW, LHCO_RND_RECORD),
+        (LHCO_RND_FEATURES, LHCO_RND_RECORD),
+        (LHCO_RND_RAW_V2, 6466204),
+    )
 }

@@ -11,6 +11,11 @@ Each registry entry says which canonical input its model's ``forward`` takes:
   :class:`~cern_ai_bench.data.calo_geometry.CaloGeometry`: ``forward(showers, energy)`` returns
   the training loss, ``generate(energy)`` returns showers (MeV), ``fit_preprocessing`` fits
   their normalisation on the training split.
+- ``"l1_events"``: Level-1 anomaly detectors on ADC2021-layout events ``(B, 19, 4)``, built
+  with no argument: ``forward(particles)`` returns the training loss, ``scores(particles)`` the
+  anomaly scores (``score_names``), ``fit_preprocessing(particles)`` fits on background.
+- ``"dijet_features"``: classifiers of dijet features ``(B, n_features)``, built from
+  ``n_features``: ``forward(features, labels)`` returns the loss, ``score(features)`` a logit.
 
 Classifiers return logits ``(B, n_classes)``.
 
@@ -26,7 +31,9 @@ from typing import Literal
 from torch import nn
 
 from cern_ai_bench.data.schema import CONSTITUENT_FIELDS
+from cern_ai_bench.models.autoencoder import dense_ae_default, l1_vae_default
 from cern_ai_bench.models.cvae import cvae_default
+from cern_ai_bench.models.cwola import cwola_default
 from cern_ai_bench.models.flow_matching import flow_matching_default
 from cern_ai_bench.models.mlp import MLP, MLPConfig
 from cern_ai_bench.models.particle_transformer import (
@@ -36,9 +43,11 @@ from cern_ai_bench.models.particle_transformer import (
 from cern_ai_bench.models.pfn import ParticleFlowNetwork, PFNConfig
 
 __all__ = [
+    "ANOMALY_INPUTS",
     "MODELS",
     "InputKind",
     "ModelSpec",
+    "anomaly_model_names",
     "build_model",
     "count_parameters",
     "mlp_hls4ml",
@@ -49,7 +58,9 @@ __all__ = [
     "shower_model_names",
 ]
 
-InputKind = Literal["hlf", "constituents", "showers"]
+InputKind = Literal["hlf", "constituents", "showers", "l1_events", "dijet_features"]
+#: Input kinds of the anomaly detectors (task=anomaly).
+ANOMALY_INPUTS: tuple[str, ...] = ("l1_events", "dijet_features")
 
 
 def mlp_hls4ml(n_features: int = 16, n_classes: int = 5) -> MLP:
@@ -137,6 +148,24 @@ MODELS: dict[str, ModelSpec] = {
             flow_matching_default,
             "conditional flow-matching shower generator (ODE sampling)",
         ),
+        ModelSpec(
+            "ae",
+            "l1_events",
+            dense_ae_default,
+            "dense autoencoder 57-32-16-3-16-32-57 on L1 events, masked-MSE score",
+        ),
+        ModelSpec(
+            "vae",
+            "l1_events",
+            l1_vae_default,
+            "VAE 57-32-16-8 on L1 events: KL, mu^2 (AXOL1TL), MSE and total scores",
+        ),
+        ModelSpec(
+            "cwola",
+            "dijet_features",
+            cwola_default,
+            "CWoLa classifier 4-64-64-64-1 on dijet features (signal region vs sidebands)",
+        ),
     )
 }
 
@@ -154,6 +183,12 @@ def model_spec(name: str) -> ModelSpec:
 def shower_model_names() -> list[str]:
     """Registry names of the shower generators (task=fastsim)."""
     return [name for name, spec in MODELS.items() if spec.inputs == "showers"]
+
+
+def anomaly_model_names(inputs: str | None = None) -> list[str]:
+    """Registry names of the anomaly detectors (task=anomaly), optionally of one input kind."""
+    kinds = ANOMALY_INPUTS if inputs is None else (inputs,)
+    return [name for name, spec in MODELS.items() if spec.inputs in kinds]
 
 
 def build_model(
@@ -180,6 +215,11 @@ def build_model(
     if spec.inputs == "showers":
         raise ValueError(
             f"model {name!r} is a shower generator: build it with spec.builder(geometry)"
+        )
+    if spec.inputs in ANOMALY_INPUTS:
+        raise ValueError(
+            f"model {name!r} is an anomaly detector on {spec.inputs}: build it with "
+            "spec.builder() (task=anomaly)"
         )
     if n_classes < 2:
         raise ValueError(f"model {name!r}: n_classes must be >= 2, got {n_classes}")

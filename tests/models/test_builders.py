@@ -6,9 +6,13 @@ import pytest
 import torch
 
 from cern_ai_bench.models import MODELS, build_model, count_parameters, model_spec
+from cern_ai_bench.models.builders import anomaly_model_names
 
-#: The jet classifiers (shower generators are built from a geometry: test_shower_models.py).
-CLASSIFIERS = sorted(name for name, spec in MODELS.items() if spec.inputs != "showers")
+#: The jet classifiers (shower generators are built from a geometry: test_shower_models.py;
+#: anomaly detectors take no size: test_anomaly_models.py, test_cwola.py).
+CLASSIFIERS = sorted(
+    name for name, spec in MODELS.items() if spec.inputs in ("hlf", "constituents")
+)
 
 N_CONSTITUENTS = 9
 
@@ -62,7 +66,8 @@ def test_bf16_autocast_forward_backward_finite(name, random_jets, degenerate_jet
 
 def test_unknown_name_lists_valid_names() -> None:
     with pytest.raises(
-        ValueError, match=r"unknown model 'gpt'; valid names: cvae, .*mlp, .*particle_transformer"
+        ValueError,
+        match=r"unknown model 'gpt'; valid names: ae, cvae, .*mlp, .*particle_transformer",
     ):
         build_model("gpt", n_features=16, n_constituents=None, n_classes=5)
     with pytest.raises(ValueError, match="valid names"):
@@ -110,3 +115,20 @@ def test_particle_transformer_compiles_and_matches_eager(random_jets, degenerate
 def test_shower_generators_are_refused_by_the_classifier_builder() -> None:
     with pytest.raises(ValueError, match="shower generator"):
         build_model("cvae", n_features=16, n_constituents=None, n_classes=5)
+
+
+def test_anomaly_detectors_are_registered_with_their_inputs() -> None:
+    assert {name: MODELS[name].inputs for name in anomaly_model_names()} == {
+        "ae": "l1_events",
+        "vae": "l1_events",
+        "cwola": "dijet_features",
+    }
+    assert anomaly_model_names("l1_events") == ["ae", "vae"]
+    for name in anomaly_model_names():
+        model = MODELS[name].builder()
+        assert model.inputs == MODELS[name].inputs  # the model's own declaration agrees
+    assert count_parameters(MODELS["ae"].builder()) == 5116  # dense_ae_default's docstring
+    assert count_parameters(MODELS["vae"].builder()) == 5417
+    assert count_parameters(MODELS["cwola"].builder()) == 8705
+    with pytest.raises(ValueError, match="anomaly detector on l1_events"):
+        build_model("vae", n_features=None, n_constituents=None, n_classes=2)
