@@ -24,7 +24,12 @@ from cern_ai_bench.bench.record import RECORD_NAME, code_version, write_record
 from cern_ai_bench.bench.system import system_info
 from cern_ai_bench.config import BenchmarkConfig, MainConfig
 from cern_ai_bench.engine import DistInfo, TrainResult, dist_info_from_env, init_distributed, train
-from cern_ai_bench.engine.device import autocast, resolve_device, set_threads
+from cern_ai_bench.engine.device import (
+    autocast,
+    reset_peak_device_memory,
+    resolve_device,
+    set_threads,
+)
 from cern_ai_bench.engine.distributed import barrier
 from cern_ai_bench.models.builders import count_parameters
 from cern_ai_bench.tasks import build_task, prepare_task_data
@@ -120,8 +125,7 @@ def run_benchmark(
     device = resolve_device(trainer.device, dist_info.local_rank)
     init_distributed(dist_info, device)
     progress = trainer.progress and dist_info.is_main
-    if device.type == "cuda":
-        torch.cuda.reset_peak_memory_stats(device)
+    reset_peak_device_memory(device)
 
     prepare_start = time.perf_counter()
     if dist_info.is_main:  # the other ranks wait until rank 0 has generated or downloaded the data

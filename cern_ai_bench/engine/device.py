@@ -39,6 +39,18 @@ def autocast(device: torch.device, precision: Precision) -> contextlib.AbstractC
     return contextlib.nullcontext()
 
 
+def reset_peak_device_memory(device: torch.device) -> None:
+    """Start the peak-memory count of a CUDA device (no-op elsewhere).
+
+    CUDA is initialised first: before any CUDA call, torch refuses the reset with "Invalid
+    device argument" (seen with torch 2.11 on an H100).
+    """
+    if device.type == "cuda":
+        torch.cuda.init()
+        torch.cuda.set_device(device)
+        torch.cuda.reset_peak_memory_stats(device)
+
+
 def synchronize(device: torch.device) -> None:
     """Wait for queued device work; a host sync, so only at timing boundaries."""
     if device.type == "cuda":
