@@ -83,6 +83,11 @@ class DatasetConfig:
     n_background_test: int = 10000
     #: Embedded L1 only: events of each of the four signal files (signals are test-only).
     n_signal_events: int = 1000
+    #: Embedded LHCO dijets only: triggered QCD dijet events (the background). The default
+    #: takes about 4 CPU-minutes to generate (~12 ms per triggered event on one core).
+    n_dijet_background: int = 20000
+    #: Embedded LHCO dijets only: triggered W' -> X Y events (injected and test signal).
+    n_dijet_signal: int = 2000
     #: Fraction of the events held out as the test split where no separate test file exists:
     #: the one public ADC2021 background file, and background and signal of the dijet datasets.
     test_fraction: float = 0.2

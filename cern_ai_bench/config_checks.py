@@ -311,11 +311,6 @@ def _anomaly_problems(cfg: MainConfig) -> list[str]:
             f"task=anomaly needs an anomaly dataset, not dataset={name} (anomaly datasets: "
             f"{', '.join(ANOMALY_DATASET_NAMES)})"
         )
-    elif name not in ANOMALY_DATASETS:
-        problems.append(
-            f"dataset={name}: the embedded LHCO generator is not part of this version; run "
-            "CWoLa on the public LHC Olympics data (dataset=lhco_rnd)"
-        )
     inputs = MODELS[model].inputs
     if inputs not in ANOMALY_INPUTS:
         problems.append(

@@ -2,7 +2,8 @@
 
 L1 (ae, vae): a tiny embedded L1 sample generated once for the module. Dijet (cwola): a
 synthetic sample in the published LHC Olympics features-file layout placed where
-``dataset=lhco_rnd`` finds it (tests/tasks/dijet_samples.py).
+``dataset=lhco_rnd`` finds it (tests/tasks/dijet_samples.py), and a tiny generated
+``dataset=embedded_lhco`` sample.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -170,6 +172,34 @@ def test_cwola_beside_the_supervised_reference_with_its_sic_plot(tmp_path, monke
     assert test["supervised/max_sic"] > 1.5 and test["supervised/auc"] > 0.8
     assert (tmp_path / "run" / SIC_PLOT_NAME).stat().st_size > 1000
     assert details["plot"] == str(tmp_path / "run" / SIC_PLOT_NAME)
+
+
+@pytest.mark.slow
+def test_cwola_on_generated_lhco_dijets_end_to_end(tmp_path, monkeypatch):
+    """dataset=embedded_lhco: Pythia dijets written in the LHCO format, clustered, searched."""
+    record = _run(
+        [
+            "model=cwola",
+            "dataset=embedded_lhco",
+            "dataset.n_dijet_background=1500",
+            "dataset.n_dijet_signal=300",
+            "task.anomaly.signal_fraction=0.05",
+            "trainer.max_epochs=3",
+        ],
+        tmp_path / "run",
+        tmp_path / "data",
+        monkeypatch,
+    )
+    assert record["dataset"]["name"] == "embedded_lhco"
+    names = sorted(Path(f["path"]).name for f in record["dataset"]["files"])
+    assert names == ["qcd_dijets_000.h5", "wprime_xy_000.h5"]
+    split = record["quality"]["details"]["splits"]
+    assert split["n_background_data"] == 1200  # 80 % of the triggered QCD events
+    assert split["n_signal_injected"] == round(0.05 / 0.95 * 1200)
+    assert split["n_signal_sr"] > 0 and split["n_test_signal_sr"] > 0
+    test = record["quality"]["test"]
+    assert 0 <= test["cwola/auc"] <= 1 and test["supervised/auc"] > 0.8
+    assert (tmp_path / "run" / SIC_PLOT_NAME).stat().st_size > 1000
 
 
 def _cli(args, data_dir, timeout=300):

@@ -39,8 +39,6 @@ def _refusal(task: str, dataset: str, model: str) -> str | None:
             return f"model={model} is an anomaly detector"
         return None if spec.inputs == "showers" else f"model={model} is a jet classifier"
     if task == "anomaly":
-        if dataset == "embedded_lhco" and dataset not in ANOMALY_DATASETS:
-            return "dataset=embedded_lhco: the embedded LHCO generator is not part"
         if dataset not in ANOMALY_DATASETS:
             return "task=anomaly needs an anomaly dataset"
         if spec.inputs not in ANOMALY_INPUTS:

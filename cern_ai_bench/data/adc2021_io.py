@@ -41,11 +41,11 @@ from tqdm.auto import tqdm
 
 from cern_ai_bench.data.errors import (
     FormatError,
-    MissingFileError,
     NonFiniteError,
     corrupt_file_error,
 )
 from cern_ai_bench.data.files import atomic_path
+from cern_ai_bench.data.hdf5_files import open_hdf5
 from cern_ai_bench.data.l1_events import (
     FLAT_FEATURE_NAMES,
     first_problem,
@@ -290,16 +290,8 @@ def read_evt_id(
         return np.asarray(_read(path, lambda: node[start:stop]), dtype=np.int64)
 
 
-@contextlib.contextmanager
-def _open(path: Path) -> Iterator[h5py.File]:
-    if not path.is_file():
-        raise MissingFileError(f"{path}: no such ADC2021 file", path=path)
-    try:
-        handle = h5py.File(path, "r")
-    except OSError as error:
-        raise corrupt_file_error(path, error) from None
-    with handle:
-        yield handle
+def _open(path: Path) -> contextlib.AbstractContextManager[h5py.File]:
+    return open_hdf5(path, "ADC2021 file")
 
 
 def _layout(handle: h5py.File, path: Path) -> int:

@@ -20,13 +20,10 @@ The registered datasets (loaders in :mod:`cern_ai_bench.data.anomaly_loaders`):
 
 Each entry says which canonical input its loader returns (``inputs``, the value of the models'
 ``ModelSpec.inputs``), so a config can be checked against the model before any data is touched.
-``embedded_lhco`` is registered only when its generator is part of the package
-(:data:`EMBEDDED_LHCO_AVAILABLE`); otherwise the config check says so.
 """
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,7 +54,6 @@ from cern_ai_bench.data.validation import check_settings
 
 __all__ = [
     "ANOMALY_DATASETS",
-    "EMBEDDED_LHCO_AVAILABLE",
     "FEATURE_SOURCES",
     "AnomalyDatasetEntry",
     "anomaly_dataset_names",
@@ -73,8 +69,6 @@ AnomalyLoader = Callable[..., AnomalyDataset]
 AnomalyPreparer = Callable[..., object]
 #: Values of ``dataset.feature_source`` (public LHCO data).
 FEATURE_SOURCES: tuple[str, ...] = ("features_file", "raw")
-#: The embedded LHCO-format generator is written separately; registered once it exists.
-EMBEDDED_LHCO_AVAILABLE = importlib.util.find_spec("cern_ai_bench.data.embedded_lhco") is not None
 
 
 @dataclass(frozen=True)
@@ -111,7 +105,7 @@ def _adc2021_sources() -> tuple[RemoteFile, ...]:
 
 
 def _entries() -> list[AnomalyDatasetEntry]:
-    entries = [
+    return [
         AnomalyDatasetEntry(
             name="embedded_l1",
             summary="Pythia8 + toy detector L1 events (SM cocktail, 4 BSM signals), ADC2021 format",
@@ -138,24 +132,20 @@ def _entries() -> list[AnomalyDatasetEntry]:
             sources=(LHCO_RND_FILES[LHCO_RND_FEATURES], LHCO_RND_FILES[LHCO_RND_RAW]),
             card="datasets/lhco_rnd.md",
         ),
+        AnomalyDatasetEntry(
+            name="embedded_lhco",
+            summary="Pythia8 QCD dijets + W' -> XY -> qqqq in the LHCO R&D format",
+            inputs="dijet_features",
+            prepare=prepare_embedded_lhco_anomaly,
+            loader=load_embedded_lhco_anomaly,
+            card="datasets/embedded_lhco.md",
+        ),
     ]
-    if EMBEDDED_LHCO_AVAILABLE:
-        entries.append(
-            AnomalyDatasetEntry(
-                name="embedded_lhco",
-                summary="Pythia8 QCD dijets + W' -> XY -> qqqq in the LHCO R&D format",
-                inputs="dijet_features",
-                prepare=prepare_embedded_lhco_anomaly,
-                loader=load_embedded_lhco_anomaly,
-                card="datasets/embedded_lhco.md",
-            )
-        )
-    return entries
 
 
 ANOMALY_DATASETS: dict[str, AnomalyDatasetEntry] = {entry.name: entry for entry in _entries()}
-#: Names the configs know (``configs/dataset/*.yaml``), registered or not.
-ANOMALY_DATASET_NAMES: tuple[str, ...] = ("embedded_l1", "adc2021", "lhco_rnd", "embedded_lhco")
+#: Names the configs know (``configs/dataset/*.yaml``).
+ANOMALY_DATASET_NAMES: tuple[str, ...] = tuple(ANOMALY_DATASETS)
 
 
 def anomaly_dataset_names() -> tuple[str, ...]:
@@ -172,13 +162,8 @@ def get_anomaly_dataset_entry(name: str) -> AnomalyDatasetEntry:
     try:
         return ANOMALY_DATASETS[name]
     except KeyError:
-        missing = (
-            " (the embedded LHCO generator is not part of this version)"
-            if name == "embedded_lhco"
-            else ""
-        )
         raise UnknownDatasetError(
-            f"unknown anomaly dataset {name!r}{missing}; dataset.name must be one of "
+            f"unknown anomaly dataset {name!r}; dataset.name must be one of "
             f"{', '.join(ANOMALY_DATASETS)}"
         ) from None
 

@@ -27,8 +27,9 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from cern_ai_bench.data.calo_geometry import CaloGeometry
-from cern_ai_bench.data.errors import FormatError, MissingFileError, corrupt_file_error
+from cern_ai_bench.data.errors import FormatError, corrupt_file_error
 from cern_ai_bench.data.files import atomic_path
+from cern_ai_bench.data.hdf5_files import open_hdf5
 from cern_ai_bench.data.shower_schema import ShowerArrays
 from cern_ai_bench.data.validation import check_finite
 
@@ -218,16 +219,8 @@ def read_shower_rows(
         return _read_rows(handle, path, selections, progress=progress)
 
 
-@contextlib.contextmanager
-def _open(path: Path) -> Iterator[h5py.File]:
-    if not path.is_file():
-        raise MissingFileError(f"{path}: no such shower file", path=path)
-    try:
-        handle = h5py.File(path, "r")
-    except OSError as error:
-        raise corrupt_file_error(path, error) from None
-    with handle:
-        yield handle
+def _open(path: Path) -> contextlib.AbstractContextManager[h5py.File]:
+    return open_hdf5(path, "shower file")
 
 
 def _layout(

@@ -13,8 +13,10 @@ arXiv:1805.02664) and benchmarked on the LHC Olympics R&D data (CATHODE, Hallin 
    fraction S / (S + B) of the data).
 3. Data events in the signal region (SR, ``low < mjj < high``) get label 1, those in the
    sidebands (SB, ``[low - w, low]`` and ``[high, high + w]``, or every event outside the SR
-   when ``w`` is None) label 0; other events are dropped. CWoLa trains SR vs SB on the
-   features without mjj, so only a signal can make SR and SB differ.
+   when ``w`` is None) label 0, the fuller sideband (below the SR, on a falling spectrum)
+   randomly thinned to the size of the other (``default_rng([seed, 4])``) so that a feature
+   trend with mjj cancels; other events are dropped. CWoLa trains SR vs SB on the features
+   without mjj, so only a signal should make SR and SB differ.
 4. The supervised reference is the same network trained on the SR events with truth labels:
    the data's SR background against every non-test SR signal event (injected or not), the
    "fully supervised" line of the LHC Olympics comparisons.
@@ -84,6 +86,28 @@ def sideband_mask(mjj: np.ndarray, region: tuple[float, float], width: float | N
     return ((mjj >= low - width) & (mjj <= low)) | ((mjj >= high) & (mjj <= high + width))
 
 
+def _balanced_sidebands(
+    rows: np.ndarray, mjj: np.ndarray, region: tuple[float, float], seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The sideband ``rows`` below and above the signal region, the larger side randomly
+    thinned (``default_rng([seed, 4])``) to the size of the smaller one.
+
+    On a falling mjj spectrum the lower sideband holds several times more events than the
+    upper one, so an unbalanced sideband class sits at lower mjj than the signal region on
+    average, and any feature that grows with mjj (jet masses do) separates SR from SB without
+    any signal: CWoLa then finds "signal" in pure background. With equal halves on both sides
+    of the SR, a linear trend cancels.
+    """
+    lower = rows[mjj[rows] <= region[0]]
+    upper = rows[mjj[rows] >= region[1]]
+    n = min(len(lower), len(upper))
+    rng = np.random.default_rng([seed, 4])
+    return (
+        np.sort(rng.choice(lower, n, replace=False)),
+        np.sort(rng.choice(upper, n, replace=False)),
+    )
+
+
 def _split(events: LabelledSplit, val_fraction: float, rng: np.random.Generator, what: str):
     if len(events) < 2:
         raise TaskError(f"the {what} training set has {len(events)} event(s); need at least 2")
@@ -130,7 +154,8 @@ def cwola_splits(
             f"{len(pool) / (len(pool) + len(data_bkg)):.4g}) or use more signal"
         )
     data = np.sort(np.concatenate([data_bkg, pool[:n_inject]]))
-    window = data[in_sr[data] | in_sb[data]]
+    lower, upper = _balanced_sidebands(data[in_sb[data]], mjj, signal_region, seed)
+    window = np.sort(np.concatenate([data[in_sr[data]], lower, upper]))
     cwola = _events(features[window], truth[window], in_sr[window], in_sr[window])
     sup_rows = np.sort(np.concatenate([data_bkg, pool]))
     sup_rows = sup_rows[in_sr[sup_rows]]

@@ -17,7 +17,6 @@ from cern_ai_bench.data.adc2021 import ADC2021_SAMPLES, SIGNAL_SAMPLES, adc2021_
 from cern_ai_bench.data.adc2021_io import write_adc2021
 from cern_ai_bench.data.anomaly_registry import (
     ANOMALY_DATASETS,
-    EMBEDDED_LHCO_AVAILABLE,
     anomaly_dataset_names,
     load_anomaly_dataset,
 )
@@ -37,14 +36,12 @@ def config(tmp_path: Path, name: str, **overrides: object) -> DatasetConfig:
 
 
 def test_names_and_input_families() -> None:
-    expected = ("embedded_l1", "adc2021", "lhco_rnd") + (
-        ("embedded_lhco",) if EMBEDDED_LHCO_AVAILABLE else ()
-    )
-    assert anomaly_dataset_names() == expected
-    assert {n: e.inputs for n, e in ANOMALY_DATASETS.items() if n != "embedded_lhco"} == {
+    assert anomaly_dataset_names() == ("embedded_l1", "adc2021", "lhco_rnd", "embedded_lhco")
+    assert {n: e.inputs for n, e in ANOMALY_DATASETS.items()} == {
         "embedded_l1": "l1_events",
         "adc2021": "l1_events",
         "lhco_rnd": "dijet_features",
+        "embedded_lhco": "dijet_features",
     }
 
 

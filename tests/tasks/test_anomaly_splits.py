@@ -137,3 +137,24 @@ def test_flat_metrics_and_the_spread_over_repeats():
 
 def _settings() -> AnomalyConfig:
     return AnomalyConfig()  # sic_min_background = 20
+
+
+def test_sideband_halves_are_balanced_on_a_falling_spectrum():
+    """A falling mjj spectrum fills the lower sideband more; CWoLa gets equal halves."""
+    rng = np.random.default_rng(4)
+    n_bkg, n_sig = 20000, 200
+    features = rng.uniform(0, 1, (n_bkg + n_sig, 5)).astype(np.float32)
+    features[:n_bkg, 0] = 2.9 + rng.exponential(0.4, n_bkg)
+    features[n_bkg:, 0] = rng.normal(3.5, 0.03, n_sig)
+    labels = np.r_[np.zeros(n_bkg), np.ones(n_sig)].astype(np.int8)
+    data = DijetAnomalyDataset("falling", features, labels)
+    mjj = features[:, 0]
+    available = (mjj >= 3.1) & (mjj <= 3.3), (mjj >= 3.7) & (mjj <= 3.9)
+    assert available[0].sum() > 2 * available[1].sum()  # the imbalance being corrected
+    s = splits(data, signal_fraction=0.005)
+    sidebands = [split.features[split.labels == 0, 0] for split in (s.cwola_train, s.cwola_val)]
+    sb = np.concatenate(sidebands)
+    assert (sb <= 3.3).sum() == (sb >= 3.7).sum() == s.summary["n_sb"] // 2
+    # The same seed thins the same events.
+    again = splits(data, signal_fraction=0.005).cwola_train.features[:, 1]
+    np.testing.assert_array_equal(again, s.cwola_train.features[:, 1])
