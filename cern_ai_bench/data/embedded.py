@@ -17,11 +17,11 @@ import json
 from pathlib import Path, PurePosixPath
 
 from cern_ai_bench.config import DatasetConfig
-from cern_ai_bench.data.errors import CorruptFileError, DataError, DatasetConfigError
+from cern_ai_bench.data.errors import CorruptFileError
+from cern_ai_bench.data.generator_call import run_generator
 from cern_ai_bench.data.hls4ml import read_hls4ml_folder
 from cern_ai_bench.data.schema import FileInfo, JetDataset
 from cern_ai_bench.generate.jets_output import MANIFEST as GENERATOR_MANIFEST
-from cern_ai_bench.generate.parameters import GeneratorParameterError
 
 #: Constituents per jet the generator is asked for (the 150p hls4ml format), unless the config
 #: asks for more; one generated sample then serves every ``n_constituents`` up to it.
@@ -52,26 +52,19 @@ def prepare_embedded_jets(cfg: DatasetConfig, data_dir: Path, *, progress: bool)
             ``dataset.*`` key (e.g. ``dataset.jets_per_class must be >= 5, got 3``).
         DataError: the generator cannot be imported.
     """
-    try:
-        # Imported here: the generator needs Pythia/FastJet, which loading public data does not.
-        from cern_ai_bench.generate.jets import ensure_embedded_jets
-    except ImportError as error:
-        raise DataError(
-            f"the embedded jet generator cannot be imported ({error}); install the package "
-            "with its generator dependencies (pythia8mc, fastjet) or choose a public dataset"
-        ) from None
-    try:
-        folder = ensure_embedded_jets(
-            data_dir,
-            jets_per_class=int(cfg.jets_per_class),
-            seed=int(cfg.generator_seed),
-            n_constituents=max(GENERATED_CONSTITUENTS, int(cfg.n_constituents)),
-            workers=int(cfg.workers),
-            progress=progress,
-        )
-    except GeneratorParameterError as error:
-        key = CONFIG_KEYS.get(error.parameter, error.parameter)
-        raise DatasetConfigError(f"{key} {error.requirement}, got {error.value!r}") from None
+    folder = run_generator(
+        "cern_ai_bench.generate.jets:ensure_embedded_jets",
+        what="embedded jet generator",
+        remedy="install the package with its generator dependencies (pythia8mc, fastjet) or "
+        "choose a public dataset",
+        config_keys=CONFIG_KEYS,
+        data_dir=data_dir,
+        jets_per_class=int(cfg.jets_per_class),
+        seed=int(cfg.generator_seed),
+        n_constituents=max(GENERATED_CONSTITUENTS, int(cfg.n_constituents)),
+        workers=int(cfg.workers),
+        progress=progress,
+    )
     return Path(folder)
 
 

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from cern_ai_bench.data.embedded_showers import manifest_file_infos
-from cern_ai_bench.data.errors import CorruptFileError, DataError, DatasetConfigError
+from cern_ai_bench.data.errors import CorruptFileError
+from cern_ai_bench.data.generator_call import run_generator
 from cern_ai_bench.data.schema import FileInfo
-from cern_ai_bench.generate.parameters import GeneratorParameterError
 
 __all__ = [
     "CONFIG_KEYS",
@@ -72,27 +72,20 @@ def prepare_embedded_l1(
             ``dataset.*`` key (e.g. ``dataset.n_signal_events must be >= 1, got 0``).
         DataError: the generator cannot be imported (Pythia or FastJet missing).
     """
-    try:
-        # Imported here: the generator needs Pythia/FastJet, which reading public files does not.
-        from cern_ai_bench.generate.l1_events import ensure_embedded_l1
-    except ImportError as error:
-        raise DataError(
-            f"the embedded L1 generator cannot be imported ({error}); install the package with "
-            "its generator dependencies (pythia8mc, fastjet) or choose dataset=adc2021"
-        ) from None
-    try:
-        return ensure_embedded_l1(
-            data_dir,
-            n_background_train=int(cfg.n_background_train),
-            n_background_test=int(cfg.n_background_test),
-            n_signal=int(cfg.n_signal_events),
-            seed=int(cfg.generator_seed),
-            workers=int(cfg.workers),
-            progress=progress,
-        )
-    except GeneratorParameterError as error:
-        key = CONFIG_KEYS.get(error.parameter, error.parameter)
-        raise DatasetConfigError(f"{key} {error.requirement}, got {error.value!r}") from None
+    return run_generator(
+        "cern_ai_bench.generate.l1_events:ensure_embedded_l1",
+        what="embedded L1 generator",
+        remedy="install the package with its generator dependencies (pythia8mc, fastjet) or "
+        "choose dataset=adc2021",
+        config_keys=CONFIG_KEYS,
+        data_dir=data_dir,
+        n_background_train=int(cfg.n_background_train),
+        n_background_test=int(cfg.n_background_test),
+        n_signal=int(cfg.n_signal_events),
+        seed=int(cfg.generator_seed),
+        workers=int(cfg.workers),
+        progress=progress,
+    )
 
 
 def embedded_l1_file_infos(paths: dict[str, Path]) -> dict[str, FileInfo]:

@@ -12,8 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
-from cern_ai_bench.data.errors import DataError, DatasetConfigError
-from cern_ai_bench.generate.parameters import GeneratorParameterError
+from cern_ai_bench.data.generator_call import run_generator
 
 __all__ = ["CONFIG_KEYS", "EmbeddedLhcoConfig", "prepare_embedded_lhco"]
 
@@ -46,22 +45,16 @@ def prepare_embedded_lhco(cfg: EmbeddedLhcoConfig, data_dir: Path, *, progress: 
             ``dataset.*`` key.
         DataError: the generator cannot be imported (Pythia or FastJet missing).
     """
-    try:
-        from cern_ai_bench.generate.lhco_events import ensure_embedded_lhco
-    except ImportError as error:
-        raise DataError(
-            f"the embedded LHCO generator cannot be imported ({error}); install the package "
-            "with its generator dependencies (pythia8mc, fastjet) or choose dataset=lhco_rnd"
-        ) from None
-    try:
-        return ensure_embedded_lhco(
-            data_dir,
-            n_background=int(cfg.n_dijet_background),
-            n_signal=int(cfg.n_dijet_signal),
-            seed=int(cfg.generator_seed),
-            workers=int(cfg.workers),
-            progress=progress,
-        )
-    except GeneratorParameterError as error:
-        key = CONFIG_KEYS.get(error.parameter, error.parameter)
-        raise DatasetConfigError(f"{key} {error.requirement}, got {error.value!r}") from None
+    return run_generator(
+        "cern_ai_bench.generate.lhco_events:ensure_embedded_lhco",
+        what="embedded LHCO generator",
+        remedy="install the package with its generator dependencies (pythia8mc, fastjet) or "
+        "choose dataset=lhco_rnd",
+        config_keys=CONFIG_KEYS,
+        data_dir=data_dir,
+        n_background=int(cfg.n_dijet_background),
+        n_signal=int(cfg.n_dijet_signal),
+        seed=int(cfg.generator_seed),
+        workers=int(cfg.workers),
+        progress=progress,
+    )

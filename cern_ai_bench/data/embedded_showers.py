@@ -17,10 +17,10 @@ from cern_ai_bench.config import DatasetConfig
 from cern_ai_bench.data.calo_geometry import get_geometry
 from cern_ai_bench.data.calochallenge import read_shower_splits
 from cern_ai_bench.data.embedded import generator_manifest
-from cern_ai_bench.data.errors import CorruptFileError, DataError, DatasetConfigError
+from cern_ai_bench.data.errors import CorruptFileError
+from cern_ai_bench.data.generator_call import run_generator
 from cern_ai_bench.data.schema import FileInfo
 from cern_ai_bench.data.shower_schema import ShowerDataset
-from cern_ai_bench.generate.parameters import GeneratorParameterError
 
 #: Generator parameter -> the ``dataset.*`` key that sets it (for error messages).
 CONFIG_KEYS: dict[str, str] = {
@@ -51,26 +51,19 @@ def prepare_embedded_showers(
             ``dataset.*`` key (e.g. ``dataset.geometry must be one of ds1_photons, ds2, ds3``).
         DataError: the shower simulator cannot be imported.
     """
-    from cern_ai_bench.generate.showers import ensure_embedded_showers
-
-    try:
-        return ensure_embedded_showers(
-            data_dir,
-            geometry=str(cfg.geometry),
-            n_showers=int(cfg.n_showers),
-            n_reference=int(cfg.n_reference_showers),
-            seed=int(cfg.generator_seed),
-            workers=int(cfg.workers),
-            progress=progress,
-        )
-    except GeneratorParameterError as error:
-        key = CONFIG_KEYS.get(error.parameter, error.parameter)
-        raise DatasetConfigError(f"{key} {error.requirement}, got {error.value!r}") from None
-    except ImportError as error:
-        raise DataError(
-            f"the embedded shower simulator cannot be imported ({error}); choose a public "
-            "dataset (dataset=calochallenge_ds2, ...) or reinstall the package"
-        ) from None
+    return run_generator(
+        "cern_ai_bench.generate.showers:ensure_embedded_showers",
+        what="embedded shower simulator",
+        remedy="choose a public dataset (dataset=calochallenge_ds2, ...) or reinstall the package",
+        config_keys=CONFIG_KEYS,
+        data_dir=data_dir,
+        geometry=str(cfg.geometry),
+        n_showers=int(cfg.n_showers),
+        n_reference=int(cfg.n_reference_showers),
+        seed=int(cfg.generator_seed),
+        workers=int(cfg.workers),
+        progress=progress,
+    )
 
 
 def load_embedded_showers(cfg: DatasetConfig, data_dir: Path, *, progress: bool) -> ShowerDataset:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import logging
 import time
 from pathlib import Path
@@ -39,7 +38,7 @@ from cern_ai_bench.generate.hls4ml_writer import JETS_PER_FILE
 from cern_ai_bench.generate.jets_output import JetSample, is_complete, publish_sample
 from cern_ai_bench.generate.jets_physics import MAX_PYTHIA_SEED, PHYSICS, PHYSICS_VERSION
 from cern_ai_bench.generate.jets_pythia import ChunkResult, ChunkTask, generate_chunk
-from cern_ai_bench.generate.parameters import check_int
+from cern_ai_bench.generate.parameters import check_int, sample_key
 from cern_ai_bench.generate.pool import cpu_count, run_chunks
 
 log = logging.getLogger(__name__)
@@ -123,12 +122,6 @@ def sample_parameters(*, jets_per_class: int, seed: int, n_constituents: int) ->
         "train_fraction": TRAIN_FRACTION,
         "jets_per_file": JETS_PER_FILE,
     }
-
-
-def sample_key(parameters: dict[str, Any]) -> str:
-    """Short hash (12 hex digits) of the parameters: the sample's folder name."""
-    canonical = json.dumps(parameters, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
 
 def chunk_seed(seed: int, label: str, index: int) -> int:

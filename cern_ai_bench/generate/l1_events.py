@@ -65,7 +65,7 @@ from cern_ai_bench.generate.l1_processes import (
     final_state,
     make_pythia,
 )
-from cern_ai_bench.generate.parameters import check_int
+from cern_ai_bench.generate.parameters import check_int, sample_key
 from cern_ai_bench.generate.pool import cpu_count, run_chunks
 from cern_ai_bench.generate.substructure import silence_fastjet_banner
 
@@ -182,12 +182,6 @@ def sample_parameters(
     }
     # Through JSON once, so tuples become lists exactly as in the manifest read back.
     return json.loads(json.dumps(parameters))
-
-
-def sample_key(parameters: dict[str, Any]) -> str:
-    """Short hash (12 hex digits) of the parameters: the sample's folder name."""
-    canonical = json.dumps(parameters, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
 
 def allocate(total: int, fractions: dict[str, float]) -> dict[str, int]:

@@ -52,7 +52,7 @@ from cern_ai_bench.generate.lhco_physics import (
     lhco_particles,
     make_dijet_pythia,
 )
-from cern_ai_bench.generate.parameters import check_int
+from cern_ai_bench.generate.parameters import check_int, sample_key
 from cern_ai_bench.generate.pool import cpu_count, run_chunks
 from cern_ai_bench.generate.substructure import silence_fastjet_banner
 
@@ -156,12 +156,6 @@ def sample_parameters(*, n_background: int, n_signal: int, seed: int) -> dict[st
         "events_per_chunk": EVENTS_PER_CHUNK,
     }
     return json.loads(json.dumps(parameters))  # tuples -> lists, as in the manifest
-
-
-def sample_key(parameters: dict[str, Any]) -> str:
-    """Short hash (12 hex digits) of the parameters: the sample's folder name."""
-    canonical = json.dumps(parameters, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
 
 def plan_chunks(parameters: dict[str, Any], work: Path) -> list[DijetChunk]:

@@ -1,10 +1,14 @@
-"""The parameter error of the embedded generators and its integer check.
+"""The parameter error of the embedded generators, its integer check and the cache key.
 
 Kept apart from the generators so that the shower generator does not import the jet generator
 (and with it Pythia and FastJet) to share the error class.
 """
 
 from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
 
 
 class GeneratorParameterError(ValueError):
@@ -39,3 +43,9 @@ def check_int(name: str, value: object, minimum: int) -> None:
         raise GeneratorParameterError(name, "must be an integer", value)
     if value < minimum:
         raise GeneratorParameterError(name, f"must be >= {minimum}", value)
+
+
+def sample_key(parameters: dict[str, Any]) -> str:
+    """Short hash (12 hex digits) of a generator's JSON-shaped parameters: its cache folder name."""
+    canonical = json.dumps(parameters, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:12]

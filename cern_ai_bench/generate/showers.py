@@ -26,9 +26,7 @@ depend on the parameters only, not on the number of worker processes or on inter
 
 from __future__ import annotations
 
-import hashlib
 import importlib
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -43,7 +41,7 @@ from cern_ai_bench.data.calo_geometry import CaloGeometry, get_geometry
 from cern_ai_bench.data.schema import SchemaError
 from cern_ai_bench.data.shower_schema import ShowerArrays
 from cern_ai_bench.generate.jets_output import is_complete
-from cern_ai_bench.generate.parameters import GeneratorParameterError, check_int
+from cern_ai_bench.generate.parameters import GeneratorParameterError, check_int, sample_key
 from cern_ai_bench.generate.pool import cpu_count, run_chunks
 from cern_ai_bench.generate.showers_output import (
     FILE_NAMES,
@@ -167,12 +165,6 @@ def sample_parameters(
         "energy_sampling": "log-uniform",
         "showers_per_chunk": SHOWERS_PER_CHUNK,
     }
-
-
-def sample_key(parameters: dict[str, Any]) -> str:
-    """Short hash (12 hex digits) of the parameters: the sample's folder name."""
-    canonical = json.dumps(parameters, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
 
 def plan_chunks(parameters: dict[str, Any], simulator: Simulator) -> list[ShowerChunk]:
