@@ -2,7 +2,9 @@
 
 Examples::
 
-    cern-ai-bench                                   # trigger benchmark, hls4ml MLP, embedded jets
+    cern-ai-bench                                   # the quick suite: all three use cases
+    cern-ai-bench suite=throughput trainer.device=cuda   # a suite, every benchmark on the GPU
+    cern-ai-bench task=trigger                      # one benchmark: hls4ml MLP, embedded jets
     cern-ai-bench model=pfn                         # Particle Flow Network on constituents
     cern-ai-bench dataset=hls4ml trainer.device=cuda trainer.precision=bf16
     cern-ai-bench dataset.jets_per_class=20000 task.baselines=[gbt]
@@ -22,13 +24,14 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
+from cern_ai_bench.bench.suite import is_suite_command
 from cern_ai_bench.config import ConfigError, register_configs, validate_config
 from cern_ai_bench.engine.distributed import shutdown_distributed
 
 log = logging.getLogger("cern_ai_bench")
 
 
-def _user_errors() -> tuple[type[BaseException], ...]:
+def user_errors() -> tuple[type[BaseException], ...]:
     """Exception types that mean bad input rather than a bug (imported lazily)."""
     from cern_ai_bench.bench.record import RecordError
     from cern_ai_bench.data.errors import DataError
@@ -58,7 +61,7 @@ def _run(cfg: DictConfig) -> None:
     try:
         validate_config(cfg)
         record = run_benchmark(cfg, run_dir)
-    except _user_errors() as error:
+    except user_errors() as error:
         log.error("%s", error)
         sys.stderr.write(f"cern-ai-bench: error: {error}\n")
         sys.exit(2)
@@ -75,9 +78,45 @@ def _run(cfg: DictConfig) -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: a suite (no arguments, or ``suite=NAME``) or one run."""
     register_configs()
+    if is_suite_command(sys.argv[1:]):
+        sys.exit(_suite(sys.argv[1:]))
     _run()
+
+
+def _suite(args: list[str]) -> int:
+    """Run a suite (:mod:`cern_ai_bench.bench.suite`); exit code 0, or 1 if a benchmark failed."""
+    from cern_ai_bench.bench.suite import default_suite_dir, load_suite, parse_suite_args, run_suite
+
+    logging.basicConfig(level=logging.INFO, format="[%(asctime)s][%(name)s] %(message)s")
+    logging.getLogger("numexpr").setLevel(logging.WARNING)
+    try:
+        name, seeds, folder, common = parse_suite_args(args)
+        suite = load_suite(name)
+        folder = folder or default_suite_dir(name)
+        summary = run_suite(suite, folder, common, seeds=seeds)
+    except ConfigError as error:
+        sys.stderr.write(f"cern-ai-bench: error: {error}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write(
+            f"cern-ai-bench: interrupted; rerun with hydra.run.dir={folder} to keep the finished "
+            "benchmarks and resume the others\n"
+        )
+        return 130
+    finally:
+        shutdown_distributed()
+    failed = [r["benchmark"] for r in summary["runs"] if r["status"] != "success"]
+    report = summary.get("report") or {}
+    sys.stdout.write(
+        f"suite {name}: {len(summary['runs']) - len(failed)} of {len(summary['runs'])} runs "
+        f"succeeded; {folder / 'suite.json'}"
+        + (f"; report {report.get('html')}" if report else "")
+        + (f"; failed: {', '.join(failed)}" if failed else "")
+        + "\n"
+    )
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

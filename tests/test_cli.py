@@ -54,6 +54,30 @@ def test_main_job_generates_trains_evaluates_and_writes_a_record(data_dir, tmp_p
     assert "test accuracy" in done.stdout and str(run_dir / "record.json") in done.stdout
 
 
+@pytest.mark.slow
+def test_torchrun_with_two_processes_records_the_world_size(data_dir, tmp_path):
+    """Scale-out through the same command: 2 ranks (gloo on CPU), one record from rank 0."""
+    run_dir = tmp_path / "ddp"
+    env = {
+        **os.environ,
+        "CERN_AI_BENCH_DATA": str(data_dir),
+        "OMP_NUM_THREADS": "1",
+        "HYDRA_FULL_ERROR": "0",
+    }
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2"]
+    done = subprocess.run(
+        [*torchrun, "-m", "cern_ai_bench.cli", *TINY, f"hydra.run.dir={run_dir}"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    record = read_record(run_dir / "record.json")
+    assert record["status"] == "success"
+    assert record["run"]["world_size"] == 2 and record["run"]["global_batch"] == 8
+
+
 def _run_in_process(overrides, run_dir, data_dir, monkeypatch):
     monkeypatch.setenv("CERN_AI_BENCH_DATA", str(data_dir))
     register_configs()
