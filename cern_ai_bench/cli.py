@@ -87,7 +87,13 @@ def main() -> None:
 
 def _suite(args: list[str]) -> int:
     """Run a suite (:mod:`cern_ai_bench.bench.suite`); exit code 0, or 1 if a benchmark failed."""
-    from cern_ai_bench.bench.suite import default_suite_dir, load_suite, parse_suite_args, run_suite
+    from cern_ai_bench.bench.suite import (
+        FINISHED,
+        default_suite_dir,
+        load_suite,
+        parse_suite_args,
+        run_suite,
+    )
 
     logging.basicConfig(level=logging.INFO, format="[%(asctime)s][%(name)s] %(message)s")
     logging.getLogger("numexpr").setLevel(logging.WARNING)
@@ -107,12 +113,14 @@ def _suite(args: list[str]) -> int:
         return 130
     finally:
         shutdown_distributed()
-    failed = [r["benchmark"] for r in summary["runs"] if r["status"] != "success"]
+    failed = [r["benchmark"] for r in summary["runs"] if r["status"] not in FINISHED]
+    missed = [r["benchmark"] for r in summary["runs"] if r["status"] == "not_converged"]
     report = summary.get("report") or {}
     sys.stdout.write(
         f"suite {name}: {len(summary['runs']) - len(failed)} of {len(summary['runs'])} runs "
-        f"succeeded; {folder / 'suite.json'}"
+        f"finished; {folder / 'suite.json'}"
         + (f"; report {report.get('html')}" if report else "")
+        + (f"; target not reached: {', '.join(missed)}" if missed else "")
         + (f"; failed: {', '.join(failed)}" if failed else "")
         + "\n"
     )

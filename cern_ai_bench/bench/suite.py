@@ -11,8 +11,9 @@ Layout: ``<suite dir>/<benchmark>/record.json`` (or ``.../seed_<k>/record.json``
 ``suite.json`` (what ran, status and record path of each run) and ``report/`` (Markdown and
 HTML, :mod:`cern_ai_bench.bench.report`). The suite dir is ``hydra.run.dir=DIR`` when given, else
 ``$CERN_AI_BENCH_OUTPUTS/suite/<name>/<time>`` (``outputs/`` by default). A rerun with the same
-``hydra.run.dir`` keeps the benchmarks that already have a successful record and resumes the
-others from their checkpoints.
+``hydra.run.dir`` keeps the benchmarks that already have a finished record (``success``, or ``not_converged``
+when the quality target was missed) and resumes the others from their checkpoints. A run that
+fails (bad input) is listed in ``suite.json`` with its message and the suite goes on.
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ log = logging.getLogger(__name__)
 SUITE_NAMES: tuple[str, ...] = ("quick", "full", "throughput")
 #: The suite ``cern-ai-bench`` runs with no arguments.
 DEFAULT_SUITE = "quick"
+#: Record statuses of a finished run: trained and evaluated; ``not_converged`` = its quality
+#: target was not reached within the budget (a valid record, no time to target).
+FINISHED = ("success", "not_converged")
 
 
 @dataclass(frozen=True)
@@ -146,7 +150,7 @@ def run_suite(
         "common_overrides": list(common),
         "runs": runs,
     }
-    records = [Path(r["record"]) for r in runs if r["status"] == "success"]
+    records = [Path(r["record"]) for r in runs if "record" in r]
     summary["report"] = _report(records, folder / "report")
     atomic_write_text(folder / "suite.json", json.dumps(summary, indent=2) + "\n")
     return summary
@@ -168,9 +172,10 @@ def _run_benchmark(
     record_path = run_dir / "record.json"
     if record_path.is_file():  # a rerun of the same suite dir: keep what finished
         try:
-            if read_record(record_path).get("status") == "success":
+            status = read_record(record_path).get("status")
+            if status in FINISHED:
                 log.info("suite: %s already done (%s)", name, record_path)
-                return {**entry, "status": "success", "record": str(record_path), "reused": True}
+                return {**entry, "status": status, "record": str(record_path), "reused": True}
         except user_errors():
             pass  # unreadable: run it again
     log.info("suite: running %s: %s", name, " ".join(overrides))

@@ -90,3 +90,45 @@ def test_run_goes_on_after_a_failure_seeds_each_run_and_reuses_finished_ones(tmp
     again = run_suite(suite, tmp_path, ["trainer.device=cpu"], seeds=2, run_one=fake)
     assert [c[1].parent.name for c in calls] == ["bad", "bad"]  # good ones reused
     assert [r.get("reused") for r in again["runs"][:2]] == [True, True]
+
+
+#: Shrinks every benchmark of the quick suite (applied after the suite's own overrides).
+TINY_QUICK = [
+    "dataset.workers=1",
+    "dataset.jets_per_class=10",
+    "dataset.n_showers=400",
+    "dataset.n_reference_showers=200",
+    "dataset.n_background_train=240",
+    "dataset.n_background_test=200",
+    "dataset.n_signal_events=30",
+    "trainer.max_epochs=2",
+    "trainer.target=null",  # 40 jets decide nothing about a 60 % target
+    "trainer.batch_size=8",
+    "trainer.progress=false",
+    "task.evaluation.val_showers=100",
+    "task.evaluation.classifier_width=32",
+    "task.evaluation.classifier_epochs=1",
+    "task.evaluation.fpd_min_samples=100",
+    "task.evaluation.fpd_max_samples=400",
+    "task.evaluation.kpd_batch_size=100",
+    "task.evaluation.generation_batches=[1,10,200]",
+    "task.evaluation.plots=false",
+    "benchmark.latency_iters=3",
+    "benchmark.throughput_batch=100",
+    "benchmark.throughput_iters=2",
+]
+
+
+@pytest.mark.slow
+def test_the_quick_suite_writes_a_record_per_use_case_and_a_report(tmp_path, monkeypatch) -> None:
+    """The default main job end to end, shrunk: three real runs, then the report."""
+    from cern_ai_bench.bench.record import read_record
+
+    monkeypatch.setenv("CERN_AI_BENCH_DATA", str(tmp_path / "data"))
+    summary = run_suite(load_suite("quick"), tmp_path / "suite", TINY_QUICK)
+    assert [r["status"] for r in summary["runs"]] == ["success"] * 3, summary["runs"]
+    tasks = [read_record(r["record"])["benchmark"]["task"] for r in summary["runs"]]
+    assert tasks == ["trigger", "fastsim", "anomaly"]
+    report = Path(summary["report"]["html"]).read_text(encoding="utf-8")
+    assert Path(summary["report"]["md"]).is_file()
+    assert "trigger / mlp" in report and "anomaly / vae" in report and "fastsim / cvae" in report
