@@ -124,6 +124,20 @@ def _suite(args: list[str]) -> int:
         + (f"; failed: {', '.join(failed)}" if failed else "")
         + "\n"
     )
+    for bench, ttt in (summary.get("time_to_target") or {}).items():
+        spread = ttt["spread"] or {}
+        mean = ttt["olympic_mean_s"]
+        sys.stdout.write(
+            f"  {bench}: time to target over {ttt['n_runs']} seeds: "
+            + (
+                f"olympic mean {mean:.2f} s, median {spread['median']:.2f} s "
+                f"[{spread['p16']:.2f}, {spread['p84']:.2f}]"
+                if mean is not None
+                else "no olympic mean (more than one run missed the target)"
+            )
+            + (f"; not counted: {len(ttt['invalid'])}" if ttt["invalid"] else "")
+            + "\n"
+        )
     return 1 if failed else 0
 
 

@@ -74,7 +74,15 @@ REQUIRED_KEYS: dict[str, type | tuple[type, ...]] = {
     "run.world_size": int,
     "run.device": str,
 }
+#: Keys checked only when present, so records written before they existed stay readable.
+OPTIONAL_KEYS: dict[str, type | tuple[type, ...]] = {
+    "benchmark.division": str,  # one of DIVISIONS (cern_ai_bench.bench.division decides)
+    "benchmark.division_changes": list,
+    "benchmark.higher_is_better": bool,
+}
 STATUSES = ("success", "not_converged", "aborted")
+#: MLPerf's divisions: the reference model, training method and target, or anything else.
+DIVISIONS = ("closed", "open")
 
 
 class RecordError(ValueError):
@@ -90,12 +98,12 @@ def validate_record(record: Mapping[str, Any]) -> None:
         container = _lookup(record, parent) if parent else record
         if key not in container:
             raise RecordError(f"record is missing the key '{path}'")
-        value = container[key]
-        kinds = kind if isinstance(kind, tuple) else (kind,)
-        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
-            raise RecordError(
-                f"record key '{path}' should be {_type_name(kind)}, got {type(value).__name__}"
-            )
+        _check_type(path, container[key], kind)
+    for path, kind in OPTIONAL_KEYS.items():  # their parents are required keys
+        parent, _, key = path.rpartition(".")
+        container = _lookup(record, parent)
+        if key in container:
+            _check_type(path, container[key], kind)
     if record["schema_version"] != SCHEMA_VERSION:
         raise RecordError(
             f"record schema_version {record['schema_version']} is not supported "
@@ -105,11 +113,24 @@ def validate_record(record: Mapping[str, Any]) -> None:
         raise RecordError(
             f"record key 'status' must be one of {STATUSES}, got {record['status']!r}"
         )
+    division = record["benchmark"].get("division")
+    if division is not None and division not in DIVISIONS:
+        raise RecordError(
+            f"record key 'benchmark.division' must be one of {DIVISIONS}, got {division!r}"
+        )
     for index, entry in enumerate(record["dataset"]["files"]):
         if not isinstance(entry, Mapping) or not {"path", "sha256", "size_bytes"} <= set(entry):
             raise RecordError(
                 f"record key 'dataset.files[{index}]' needs path, sha256 and size_bytes"
             )
+
+
+def _check_type(path: str, value: Any, kind: type | tuple[type, ...]) -> None:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+        raise RecordError(
+            f"record key '{path}' should be {_type_name(kind)}, got {type(value).__name__}"
+        )
 
 
 def _lookup(record: Mapping[str, Any], path: str) -> Mapping[str, Any]:

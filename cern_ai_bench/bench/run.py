@@ -19,7 +19,9 @@ from typing import Any
 import torch
 from omegaconf import DictConfig, OmegaConf
 
+from cern_ai_bench.bench.division import division_of
 from cern_ai_bench.bench.latency import latency_summary, throughput
+from cern_ai_bench.bench.mllog import MLLOG_NAME, write_mllog
 from cern_ai_bench.bench.record import RECORD_NAME, code_version, write_record
 from cern_ai_bench.bench.system import system_info
 from cern_ai_bench.config import BenchmarkConfig, MainConfig
@@ -110,7 +112,8 @@ def _task_timings(model, task, device: torch.device, precision) -> dict[str, Any
 def run_benchmark(
     cfg: DictConfig, run_dir: Path, dist_info: DistInfo | None = None
 ) -> dict[str, Any] | None:
-    """Run the benchmark described by ``cfg``; rank 0 writes ``run_dir/record.json``.
+    """Run the benchmark described by ``cfg``; rank 0 writes ``run_dir/record.json`` and
+    ``run_dir/mllog.txt``.
 
     Data preparation (generation, download, extraction) is staging: it happens before the clock
     of the time to target starts, and is reported as ``timing.data_prepare_s``.
@@ -176,10 +179,22 @@ def run_benchmark(
         device=device,
         dist_info=dist_info,
     )
-    path = write_record(run_dir / RECORD_NAME, record)
+    path = write_run_files(run_dir, record)
     log.info("record written to %s", path)
     barrier()
     return record
+
+
+def write_run_files(run_dir: Path, record: dict[str, Any]) -> Path:
+    """Write ``record.json`` and, derived from it, ``mllog.txt`` (MLPerf log lines) into
+    ``run_dir``, each atomically; return the record's path.
+
+    The record comes first: it is validated on write, and a run folder whose log exists always
+    has the record the log was made from.
+    """
+    path = write_record(run_dir / RECORD_NAME, record)
+    write_mllog(run_dir / MLLOG_NAME, record)
+    return path
 
 
 def _build_record(
@@ -199,6 +214,8 @@ def _build_record(
     trainer = typed.trainer
     progress_state = result.progress
     status = "success" if trainer.target is None or result.target_reached else "not_converged"
+    config = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
+    division = division_of(config)  # type: ignore[arg-type]  # a mapping: the resolved config
     return {
         "schema_version": 1,
         "run_id": uuid.uuid4().hex,
@@ -211,10 +228,13 @@ def _build_record(
             "dataset": typed.dataset.name,
             "metric": task.metric,
             "quality_target": trainer.target,
+            "higher_is_better": bool(task.higher_is_better),
             "target_reached": result.target_reached,
             "stop_reason": result.stop_reason,
+            "division": division.name,  # closed: reference model, optimiser and target
+            "division_changes": list(division.changes),
         },
-        "config": OmegaConf.to_container(cfg, resolve=True, enum_to_str=True),
+        "config": config,
         "code": code_version(),
         "system": system_info(),
         "dataset": {

@@ -151,6 +151,8 @@ def run_suite(
         "runs": runs,
     }
     records = [Path(r["record"]) for r in runs if "record" in r]
+    if seeds > 1:
+        summary["time_to_target"] = _times_to_target(runs, seeds)
     summary["report"] = _report(records, folder / "report")
     atomic_write_text(folder / "suite.json", json.dumps(summary, indent=2) + "\n")
     return summary
@@ -209,6 +211,33 @@ def _run_one(overrides: list[str], run_dir: Path) -> dict[str, Any] | None:
     if record is not None:
         sys.stdout.write(format_summary(record, run_dir) + "\n")
     return record
+
+
+def _times_to_target(runs: list[dict[str, Any]], seeds: int) -> dict[str, Any]:
+    """Per benchmark with a quality target: the olympic mean time to target over its seeds,
+    its spread, the runs that do not count and why (:mod:`cern_ai_bench.bench.aggregate`)."""
+    from cern_ai_bench.bench.aggregate import aggregate_time_to_target
+    from cern_ai_bench.bench.record import read_record
+
+    by_benchmark: dict[str, list[dict[str, Any]]] = {}
+    for run in runs:
+        if "record" in run:
+            by_benchmark.setdefault(run["benchmark"], []).append(read_record(run["record"]))
+    result = {}
+    for name, records in by_benchmark.items():
+        if records[0]["benchmark"].get("quality_target") is None:
+            continue
+        ttt = aggregate_time_to_target(records, min_runs=seeds)
+        result[name] = {
+            "n_runs": ttt.n_runs,
+            "olympic_mean_s": ttt.olympic_mean_s,
+            "spread": ttt.spread,
+            "times_s": list(ttt.times_s),
+            "invalid": {k: list(v) for k, v in ttt.invalid.items()},
+            "division": ttt.division,
+            "problems": list(ttt.problems),
+        }
+    return result
 
 
 def _report(records: list[Path], out: Path) -> dict[str, str] | None:

@@ -75,6 +75,18 @@ def test_round_trip_and_infinity_becomes_null(tmp_path):
         ),
         (lambda r: r["memory"].pop("peak_host_rss_bytes"), "memory.peak_host_rss_bytes"),
         (lambda r: r["seeds"].update(trainer=True), "'seeds.trainer' should be int, got bool"),
+        (
+            lambda r: r["benchmark"].update(division="semi"),
+            r"'benchmark.division' must be one of \('closed', 'open'\), got 'semi'",
+        ),
+        (
+            lambda r: r["benchmark"].update(higher_is_better=1),
+            "'benchmark.higher_is_better' should be bool, got int",
+        ),
+        (
+            lambda r: r["benchmark"].update(division_changes="lr"),
+            "'benchmark.division_changes' should be list, got str",
+        ),
     ],
 )
 def test_invalid_records_are_refused_on_write(tmp_path, mutate, message):
@@ -83,6 +95,21 @@ def test_invalid_records_are_refused_on_write(tmp_path, mutate, message):
     with pytest.raises(RecordError, match=message):
         write_record(tmp_path / "record.json", record)
     assert not (tmp_path / "record.json").exists()
+
+
+def test_division_fields_are_optional_and_kept(tmp_path):
+    """Records written before benchmark.division stay readable; new ones keep the fields."""
+    record = minimal_record()
+    assert "division" not in record["benchmark"]
+    validate_record(record)
+    record["benchmark"] |= {
+        "division": "open",
+        "division_changes": ["trainer.lr=0.01 (reference 0.002)"],
+        "higher_is_better": True,
+    }
+    written = read_record(write_record(tmp_path / "record.json", record))
+    assert written["benchmark"]["division"] == "open"
+    assert written["benchmark"]["division_changes"] == ["trainer.lr=0.01 (reference 0.002)"]
 
 
 def test_invalid_files_are_refused_on_read(tmp_path):
