@@ -43,7 +43,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from cern_ai_bench.data.sources import ADC2021_SAMPLE_FILES
 from cern_ai_bench.generate.jets_output import is_complete
@@ -66,7 +65,7 @@ from cern_ai_bench.generate.l1_processes import (
     make_pythia,
 )
 from cern_ai_bench.generate.parameters import check_int, sample_key
-from cern_ai_bench.generate.pool import cpu_count, run_chunks
+from cern_ai_bench.generate.pool import cpu_count, run_missing_chunks
 from cern_ai_bench.generate.substructure import silence_fastjet_banner
 
 __all__ = [
@@ -300,42 +299,14 @@ def _generate(
     store: L1ChunkStore, chunks: list[L1Chunk], *, workers: int, progress: bool
 ) -> dict[str, Any]:
     """Generate (and save) every chunk the store lacks; return this run's statistics."""
-    missing = [chunk for chunk in chunks if not store.has(chunk)]
-    total = sum(chunk.n_events for chunk in chunks)
-    todo = sum(chunk.n_events for chunk in missing)
-    if len(missing) < len(chunks):
-        log.info(
-            "embedded L1: resuming, reused %d of %d chunks (%d of %d events) from %s",
-            len(chunks) - len(missing),
-            len(chunks),
-            total - todo,
-            total,
-            store.folder,
-        )
-    start = time.perf_counter()
-    with tqdm(
-        total=total,
-        initial=total - todo,
-        desc="embedded L1 events",
-        unit="event",
-        disable=not progress,
-    ) as bar:
-        for chunk, result in run_chunks(
-            generate_l1_chunk,
-            missing,
-            workers=workers,
-            label="embedded-L1",
-            entry_point="ensure_embedded_l1",
-        ):
-            store.save(chunk, result)
-            bar.update(chunk.n_events)
-    wall = time.perf_counter() - start
-    # Of this run only: a resumed run's earlier chunks were timed by the run that made them.
-    return {
-        "workers": workers,
-        "chunks": len(chunks),
-        "chunks_reused": len(chunks) - len(missing),
-        "events_generated_this_run": todo,
-        "wall_seconds": round(wall, 3),
-        "events_per_second": round(todo / wall, 3) if todo and wall > 0 else None,
-    }
+    return run_missing_chunks(
+        generate_l1_chunk,
+        chunks,
+        done=store.has,
+        save=store.save,
+        workers=workers,
+        progress=progress,
+        what="embedded L1 events",
+        label="embedded-L1",
+        entry_point="ensure_embedded_l1",
+    )

@@ -37,7 +37,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from cern_ai_bench import __version__
 from cern_ai_bench.data.files import atomic_write_text, sha256_of
@@ -53,7 +52,7 @@ from cern_ai_bench.generate.lhco_physics import (
     make_dijet_pythia,
 )
 from cern_ai_bench.generate.parameters import check_int, sample_key
-from cern_ai_bench.generate.pool import cpu_count, run_chunks
+from cern_ai_bench.generate.pool import cpu_count, run_missing_chunks
 from cern_ai_bench.generate.substructure import silence_fastjet_banner
 
 __all__ = [
@@ -233,37 +232,18 @@ def _chunk_done(chunk: DijetChunk) -> bool:
 
 
 def _generate(chunks: list[DijetChunk], *, workers: int, progress: bool) -> dict[str, Any]:
-    """Generate every chunk not done yet; return this run's statistics."""
-    missing = [chunk for chunk in chunks if not _chunk_done(chunk)]
-    total = sum(chunk.n_events for chunk in chunks)
-    todo = sum(chunk.n_events for chunk in missing)
-    if len(missing) < len(chunks):
-        log.info(
-            "embedded LHCO: resuming, reused %d of %d chunks",
-            len(chunks) - len(missing),
-            len(chunks),
-        )
-    start = time.perf_counter()
-    with tqdm(
-        total=total, initial=total - todo, desc="embedded LHCO dijets", unit="event",
-        disable=not progress,
-    ) as bar:  # fmt: skip
-        for chunk, _ in run_chunks(
-            generate_dijet_chunk,
-            missing,
-            workers=workers,
-            label="embedded-LHCO",
-            entry_point="ensure_embedded_lhco",
-        ):
-            bar.update(chunk.n_events)
-    wall = time.perf_counter() - start
-    return {
-        "workers": workers,
-        "chunks": len(chunks),
-        "chunks_reused": len(chunks) - len(missing),
-        "events_generated_this_run": todo,
-        "wall_seconds": round(wall, 3),
-    }
+    """Generate every chunk not done yet (each writes its own file); this run's statistics."""
+    return run_missing_chunks(
+        generate_dijet_chunk,
+        chunks,
+        done=_chunk_done,
+        save=None,
+        workers=workers,
+        progress=progress,
+        what="embedded LHCO dijets",
+        label="embedded-LHCO",
+        entry_point="ensure_embedded_lhco",
+    )
 
 
 def _publish(

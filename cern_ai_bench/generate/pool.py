@@ -8,15 +8,21 @@ number of workers nor on the completion order.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from typing import TypeVar
+from typing import Any, TypeVar
+
+from tqdm.auto import tqdm
 
 Chunk = TypeVar("Chunk")
 Result = TypeVar("Result")
+
+log = logging.getLogger(__name__)
 
 
 def run_chunks(
@@ -72,3 +78,56 @@ def cpu_count() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1
+
+
+def run_missing_chunks(
+    work: Callable[[Chunk], Result],
+    chunks: Sequence[Chunk],
+    *,
+    done: Callable[[Chunk], bool],
+    save: Callable[[Chunk, Result], None] | None,
+    workers: int,
+    progress: bool,
+    what: str,
+    label: str,
+    entry_point: str,
+) -> dict[str, Any]:
+    """Run every chunk that is not ``done`` yet, with a progress bar over events; return the
+    statistics of this run (a resumed run's earlier chunks were timed by the run that made
+    them).
+
+    Chunks carry their size as ``n_events``. ``save`` stores each result as it arrives (None
+    when ``work`` stores it itself); ``what`` names the sample in the bar and the resume
+    message; ``label`` and ``entry_point`` are as in :func:`run_chunks`.
+    """
+    missing = [chunk for chunk in chunks if not done(chunk)]
+    total = sum(chunk.n_events for chunk in chunks)  # type: ignore[attr-defined]
+    todo = sum(chunk.n_events for chunk in missing)  # type: ignore[attr-defined]
+    if len(missing) < len(chunks):
+        log.info(
+            "%s: resuming, reused %d of %d chunks (%d of %d events)",
+            what,
+            len(chunks) - len(missing),
+            len(chunks),
+            total - todo,
+            total,
+        )
+    start = time.perf_counter()
+    with tqdm(
+        total=total, initial=total - todo, desc=what, unit="event", disable=not progress
+    ) as bar:
+        for chunk, result in run_chunks(
+            work, missing, workers=workers, label=label, entry_point=entry_point
+        ):
+            if save is not None:
+                save(chunk, result)
+            bar.update(chunk.n_events)  # type: ignore[attr-defined]
+    wall = time.perf_counter() - start
+    return {
+        "workers": workers,
+        "chunks": len(chunks),
+        "chunks_reused": len(chunks) - len(missing),
+        "events_generated_this_run": todo,
+        "wall_seconds": round(wall, 3),
+        "events_per_second": round(todo / wall, 3) if todo and wall > 0 else None,
+    }
