@@ -190,8 +190,8 @@ def load_embedded_lhco_anomaly(
     beside it as ``<stem>.dijet_features_<version>.h5`` in the published features-file layout.
     """
     from cern_ai_bench.data.embedded_lhco import prepare_embedded_lhco
-    from cern_ai_bench.data.lhco_features import (
-        lhco_feature_table,
+    from cern_ai_bench.data.lhco_features import lhco_feature_table
+    from cern_ai_bench.data.lhco_features_file import (
         read_lhco_features_file,
         write_lhco_features_file,
     )

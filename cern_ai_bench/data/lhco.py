@@ -29,12 +29,8 @@ import numpy as np
 from cern_ai_bench.config import DatasetConfig
 from cern_ai_bench.data.download import ensure_file
 from cern_ai_bench.data.integrity import file_info_cached
-from cern_ai_bench.data.lhco_features import (
-    DijetFeatures,
-    lhco_feature_table,
-    read_lhco_features_file,
-    write_lhco_features_file,
-)
+from cern_ai_bench.data.lhco_features import DijetFeatures, lhco_feature_table
+from cern_ai_bench.data.lhco_features_file import read_lhco_features_file, write_lhco_features_file
 from cern_ai_bench.data.lhco_io import DEFAULT_CHUNK_EVENTS, count_lhco_events
 from cern_ai_bench.data.schema import FileInfo
 from cern_ai_bench.data.sources import LHCO_RND_FEATURES, LHCO_RND_FILES, LHCO_RND_RAW

@@ -28,9 +28,8 @@ from cern_ai_bench.data.lhco_features import (
     dijet_features,
     in_signal_region,
     lhco_feature_table,
-    read_lhco_features_file,
-    write_lhco_features_file,
 )
+from cern_ai_bench.data.lhco_features_file import read_lhco_features_file, write_lhco_features_file
 from cern_ai_bench.data.lhco_io import read_lhco, write_lhco
 from cern_ai_bench.data.sources import LHCO_RND_FILES, LHCO_RND_RAW
 from cern_ai_bench.generate.substructure import silence_fastjet_banner

@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from cern_ai_bench.data.lhco import LHCO_RND_FOLDER
-from cern_ai_bench.data.lhco_features import DijetFeatures, write_lhco_features_file
+from cern_ai_bench.data.lhco_features import DijetFeatures
+from cern_ai_bench.data.lhco_features_file import write_lhco_features_file
 from cern_ai_bench.data.sources import LHCO_RND_FEATURES
 
 
