@@ -12,6 +12,7 @@ from hydra import compose, initialize_config_module
 from cern_ai_bench.bench.record import read_record
 from cern_ai_bench.bench.run import run_benchmark
 from cern_ai_bench.config import register_configs
+from tests.cli_run import run_cli
 
 TINY = [
     "dataset.jets_per_class=10",
@@ -29,21 +30,10 @@ def data_dir(jets_data_dir):
     return jets_data_dir
 
 
-def _cli(args, data_dir, timeout=600):
-    env = {**os.environ, "CERN_AI_BENCH_DATA": str(data_dir), "HYDRA_FULL_ERROR": "0"}
-    return subprocess.run(
-        [sys.executable, "-m", "cern_ai_bench.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
 @pytest.mark.slow
 def test_main_job_generates_trains_evaluates_and_writes_a_record(data_dir, tmp_path):
     run_dir = tmp_path / "run"
-    done = _cli([*TINY, f"hydra.run.dir={run_dir}"], data_dir)
+    done = run_cli([*TINY, f"hydra.run.dir={run_dir}"], data_dir)
     assert done.returncode == 0, done.stderr[-3000:]
     record = read_record(run_dir / "record.json")
     assert record["benchmark"]["model"] == "mlp" and record["status"] == "success"
@@ -101,7 +91,9 @@ def test_gbt_baseline_is_recorded_beside_the_network(data_dir, tmp_path, monkeyp
 
 
 def test_missing_public_data_is_a_clear_error_not_a_traceback(tmp_path):
-    done = _cli(["dataset=hls4ml", "dataset.download=false", f"hydra.run.dir={tmp_path}"], tmp_path)
+    done = run_cli(
+        ["dataset=hls4ml", "dataset.download=false", f"hydra.run.dir={tmp_path}"], tmp_path
+    )
     assert done.returncode == 2
     assert "cern-ai-bench: error:" in done.stderr
     assert "zenodo.org" in done.stderr and str(tmp_path) in done.stderr
@@ -109,15 +101,15 @@ def test_missing_public_data_is_a_clear_error_not_a_traceback(tmp_path):
 
 
 def test_unknown_config_value_names_the_key(tmp_path):
-    done = _cli(["trainer.loader=turbo", f"hydra.run.dir={tmp_path}"], tmp_path)
+    done = run_cli(["trainer.loader=turbo", f"hydra.run.dir={tmp_path}"], tmp_path)
     assert done.returncode != 0
     assert "trainer.loader" in done.stderr and "resident" in done.stderr
-    bad = _cli(["trainer.batch_size=0", f"hydra.run.dir={tmp_path}"], tmp_path)
+    bad = run_cli(["trainer.batch_size=0", f"hydra.run.dir={tmp_path}"], tmp_path)
     assert bad.returncode == 2 and "trainer.batch_size=0 must be > 0" in bad.stderr
 
 
 def test_help_lists_the_config_groups(tmp_path):
-    done = _cli(["--help"], tmp_path)
+    done = run_cli(["--help"], tmp_path)
     assert done.returncode == 0
     for group in ("dataset:", "model:", "trainer:", "task:"):
         assert group in done.stdout

@@ -8,9 +8,6 @@ synthetic sample in the published LHC Olympics features-file layout placed where
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +23,7 @@ from cern_ai_bench.data.adc2021_io import read_adc2021
 from cern_ai_bench.data.embedded_l1 import prepare_embedded_l1
 from cern_ai_bench.metrics.trigger_baselines import ht_score
 from cern_ai_bench.tasks.anomaly_dijet import SIC_PLOT_NAME
+from tests.cli_run import run_cli
 from tests.tasks.dijet_samples import place_lhco_features
 
 #: Tiny sizes: the generator makes them in ~15 s on one worker (QCD dominates).
@@ -202,20 +200,9 @@ def test_cwola_on_generated_lhco_dijets_end_to_end(tmp_path, monkeypatch):
     assert (tmp_path / "run" / SIC_PLOT_NAME).stat().st_size > 1000
 
 
-def _cli(args, data_dir, timeout=300):
-    env = {**os.environ, "CERN_AI_BENCH_DATA": str(data_dir), "HYDRA_FULL_ERROR": "0"}
-    return subprocess.run(
-        [sys.executable, "-m", "cern_ai_bench.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
 @pytest.mark.slow
 def test_cwola_on_l1_events_is_refused_before_any_generation(tmp_path):
-    done = _cli(["task=anomaly", "model=cwola", f"hydra.run.dir={tmp_path}"], tmp_path)
+    done = run_cli(["task=anomaly", "model=cwola", f"hydra.run.dir={tmp_path}"], tmp_path)
     assert done.returncode == 2
     assert "model=cwola reads dijet features" in done.stderr
     assert "dataset=embedded_l1 holds Level-1 events" in done.stderr

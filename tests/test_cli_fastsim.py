@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 from hydra import compose, initialize_config_module
 
@@ -14,6 +10,7 @@ from cern_ai_bench.bench.run import run_benchmark
 from cern_ai_bench.config import register_configs
 from cern_ai_bench.data.calo_geometry import GEOMETRIES
 from cern_ai_bench.data.calochallenge_io import read_showers
+from tests.cli_run import run_cli
 
 #: ds1_photons (368 voxels) keeps generation, training and evaluation to seconds.
 TINY = [
@@ -86,19 +83,8 @@ def test_fastsim_writes_every_metric_and_timing(model, shower_dir, tmp_path, mon
     assert plots and all((tmp_path / "plots").joinpath(p.split("/")[-1]).is_file() for p in plots)
 
 
-def _cli(args, data_dir, timeout=600):
-    env = {**os.environ, "CERN_AI_BENCH_DATA": str(data_dir), "HYDRA_FULL_ERROR": "0"}
-    return subprocess.run(
-        [sys.executable, "-m", "cern_ai_bench.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
 def test_jet_model_with_fastsim_is_refused_before_any_generation(tmp_path):
-    done = _cli(["task=fastsim", "model=mlp", f"hydra.run.dir={tmp_path}"], tmp_path)
+    done = run_cli(["task=fastsim", "model=mlp", f"hydra.run.dir={tmp_path}"], tmp_path)
     assert done.returncode == 2
     assert "task=fastsim needs a shower generator" in done.stderr
     assert "Traceback" not in done.stderr
@@ -106,7 +92,7 @@ def test_jet_model_with_fastsim_is_refused_before_any_generation(tmp_path):
 
 
 def test_missing_calochallenge_file_says_where_to_put_it(tmp_path):
-    done = _cli(
+    done = run_cli(
         [
             "task=fastsim",
             "dataset=calochallenge_ds2",
