@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cern_ai_bench.bench import aggregate
 from cern_ai_bench.bench.record import RecordError, validate_record
 from cern_ai_bench.bench.report.keys import (
     BenchmarkKey,
@@ -119,13 +120,11 @@ def load_runs(paths: Iterable[str | Path]) -> Collection:
 
 
 def olympic_mean(values: Sequence[float]) -> float:
-    """Mean after dropping the single smallest and single largest value.
+    """:func:`cern_ai_bench.bench.aggregate.olympic_mean` over a report column, where a run that
+    never reached its target appears as an infinite time.
 
-    MLPerf Training's aggregation (mlcommons/logging, ``result_summarizer``'s
-    ``_compute_olympic_average``): sort, drop one value at each end, average the rest. With fewer
-    than 3 values nothing is dropped (plain mean). Ties drop exactly one copy. An infinite value
-    (a run that never reached its target) is dropped as the slowest when it is the only one;
-    two or more make the result infinite, as MLPerf then rejects the result.
+    One infinite value among three or more is the dropped slowest run; otherwise any infinite
+    value makes the result infinite, as MLPerf then rejects the result.
 
     Raises:
         ValueError: ``values`` is empty, or holds a NaN or a negative infinity.
@@ -134,9 +133,11 @@ def olympic_mean(values: Sequence[float]) -> float:
         raise ValueError("olympic_mean needs at least one value")
     if any(math.isnan(v) or v == -math.inf for v in values):
         raise ValueError(f"olympic_mean got NaN or -inf among {list(values)}")
-    ordered = sorted(values)
-    kept = ordered[1:-1] if len(ordered) >= 3 else ordered
-    return math.fsum(kept) / len(kept)  # inf when an infinite value is kept
+    finite = [v for v in values if v != math.inf]
+    missed = len(values) - len(finite)
+    if missed > 1 or (missed and len(values) < 3) or not finite:
+        return math.inf
+    return aggregate.olympic_mean(finite, dropped_slowest=missed)
 
 
 def group_runs(runs: Iterable[Run]) -> list[Group]:
