@@ -133,7 +133,7 @@ def _suite(args: list[str]) -> int:
                 f"olympic mean {mean:.2f} s, median {spread['median']:.2f} s "
                 f"[{spread['p16']:.2f}, {spread['p84']:.2f}]"
                 if mean is not None
-                else "no olympic mean (more than one run missed the target)"
+                else "no olympic mean (a run missed the target and cannot be dropped)"
             )
             + (f"; not counted: {len(ttt['invalid'])}" if ttt["invalid"] else "")
             + "\n"

@@ -144,6 +144,8 @@ class TrainerConfig:
     warmup_windows: int = 1
     #: Steps per throughput window.
     window_steps: int = 20
+    #: Shortest GPU energy window in seconds of training (NVML, ``engine/energy.py``).
+    energy_window_s: float = 60.0
 
 
 @dataclass

@@ -24,6 +24,7 @@ def _range_problems(cfg: MainConfig) -> list[str]:
         (t.threads >= 0, "trainer.threads", t.threads, ">= 0 (0 = torch default)"),
         (t.window_steps >= 1, "trainer.window_steps", t.window_steps, ">= 1"),
         (t.warmup_windows >= 0, "trainer.warmup_windows", t.warmup_windows, ">= 0"),
+        (t.energy_window_s > 0, "trainer.energy_window_s", t.energy_window_s, "> 0"),
         (d.n_constituents >= 1, "dataset.n_constituents", d.n_constituents, ">= 1"),
         (0 < d.val_fraction < 1, "dataset.val_fraction", d.val_fraction, "in (0, 1)"),
         (

@@ -41,6 +41,7 @@ def test_main_job_generates_trains_evaluates_and_writes_a_record(data_dir, tmp_p
     assert all(len(f["sha256"]) == 64 for f in record["dataset"]["files"])
     assert 0 <= record["quality"]["test"]["accuracy"] <= 1
     assert record["timing"]["inference"]["latency_batch_1"]["p50_ms"] > 0
+    assert record["energy"]["reason"] == "no NVIDIA GPU: training on cpu"
     assert "test accuracy" in done.stdout and str(run_dir / "record.json") in done.stdout
 
 
@@ -66,6 +67,21 @@ def test_torchrun_with_two_processes_records_the_world_size(data_dir, tmp_path):
     record = read_record(run_dir / "record.json")
     assert record["status"] == "success"
     assert record["run"]["world_size"] == 2 and record["run"]["global_batch"] == 8
+
+
+@pytest.mark.slow
+def test_submitit_local_launcher_runs_two_ranks(data_dir, tmp_path):
+    """The Slurm path without Slurm: ``hydra/launcher=local_ddp`` starts 2 submitit tasks,
+    which take their ranks from submitit's environment and train as one DDP job."""
+    sweep = tmp_path / "sweep"
+    done = run_cli(["-m", "hydra/launcher=local_ddp", f"hydra.sweep.dir={sweep}", *TINY], data_dir)
+    assert done.returncode == 0, done.stderr[-3000:]
+    record = read_record(sweep / "0" / "record.json")
+    assert record["status"] == "success"
+    assert record["run"]["world_size"] == 2 and record["run"]["global_batch"] == 8
+    logs = sorted((sweep / ".submitit").glob("*/*_log.out"))
+    assert len(logs) == 2  # one per task; only rank 0 printed the summary
+    assert sum("test accuracy" in p.read_text() for p in logs) == 1
 
 
 def _run_in_process(overrides, run_dir, data_dir, monkeypatch):

@@ -177,6 +177,27 @@ def test_every_config_file_starts_with_a_comment():
         assert first.startswith("#"), f"{path} should open with a comment saying what it runs"
 
 
+@pytest.mark.parametrize(
+    ("preset", "target", "tasks", "gpus"),
+    [
+        ("slurm_gpu", "SlurmLauncher", 1, 1),
+        ("slurm_ddp", "SlurmLauncher", 4, 4),  # one task (rank) per GPU
+        ("local_ddp", "LocalLauncher", 2, None),
+    ],
+)
+def test_launcher_presets_extend_the_submitit_launchers(preset, target, tasks, gpus):
+    register_configs()
+    with initialize_config_module("cern_ai_bench.configs", version_base="1.3"):
+        cfg = compose(
+            "main",
+            overrides=[f"hydra/launcher={preset}", "hydra.launcher.nodes=2"],
+            return_hydra_config=True,
+        )
+    launcher = cfg.hydra.launcher
+    assert launcher._target_.endswith(target) and launcher.nodes == 2
+    assert launcher.tasks_per_node == tasks and launcher.gpus_per_node == gpus
+
+
 def test_defaults_run_the_trigger_mlp_on_embedded_jets():
     cfg = _compose()
     assert (cfg.task.name, cfg.model.name, cfg.dataset.name) == ("trigger", "mlp", "embedded_jets")

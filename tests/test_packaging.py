@@ -22,10 +22,10 @@ def test_every_package_folder_is_listed_in_pyproject():
         ".".join(path.parent.relative_to(ROOT).parts)
         for path in (ROOT / "cern_ai_bench").rglob("__init__.py")
     }
-    groups = {
-        f"cern_ai_bench.configs.{p.name}"
-        for p in (ROOT / "configs").iterdir()
-        if p.is_dir() and p.name != "__pycache__"
+    groups = {  # config groups, nested ones (hydra/launcher) included
+        ".".join(("cern_ai_bench.configs", *p.relative_to(ROOT / "configs").parts))
+        for p in (ROOT / "configs").rglob("*")
+        if p.is_dir() and "__pycache__" not in p.parts
     }
     assert found | {"cern_ai_bench.configs"} | groups == listed
 

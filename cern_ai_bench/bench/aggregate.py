@@ -32,7 +32,8 @@ def olympic_mean(values: Sequence[float], *, dropped_slowest: int = 0) -> float:
     """Mean after dropping the fastest and the slowest value (MLPerf's olympic mean).
 
     Exactly one value is dropped at each end, ties included. With fewer than 3 runs in all
-    (``len(values) + dropped_slowest < 3``) nothing is dropped: the plain mean.
+    (``len(values) + dropped_slowest < 3``) nothing is dropped: the plain mean, which is
+    infinite when a non-converging run is among them (it cannot be dropped).
 
     Args:
         values: one finite number per run (e.g. seconds to target).
@@ -47,6 +48,8 @@ def olympic_mean(values: Sequence[float], *, dropped_slowest: int = 0) -> float:
     if dropped_slowest not in (0, 1):
         raise ValueError(f"olympic_mean: dropped_slowest must be 0 or 1, got {dropped_slowest}")
     kept = _finite(values, "olympic_mean")
+    if len(kept) + dropped_slowest < 3 and dropped_slowest:
+        return math.inf  # the non-converging run stays in the mean: no result
     if len(kept) + dropped_slowest >= 3:
         kept = sorted(kept)[1 : len(kept) - (1 - dropped_slowest)]
     return math.fsum(kept) / len(kept)
@@ -91,7 +94,8 @@ class TimeToTarget:
         invalid: run id -> reasons, for every run whose time does not count.
         dropped_slowest: 1 when one non-converging run took the slowest place.
         olympic_mean_s: the olympic mean of ``times_s`` with ``dropped_slowest``; None when no
-            time counts or more than one run did not converge.
+            time counts, or a non-converging run cannot be dropped (more than one, or fewer
+            than 3 runs in all).
         spread: :func:`summarise_runs` of ``times_s`` (None without times).
         division: ``closed`` when every counted run is closed, else ``open``.
         problems: why the set is not a valid result (empty: valid).
@@ -160,7 +164,11 @@ def aggregate_time_to_target(
         run_ids.append(record["run_id"])
         times.append(float(record["timing"]["time_to_target_s"]))
     dropped = min(non_converged, MAX_NON_CONVERGED)
-    placeable = times and non_converged <= MAX_NON_CONVERGED
+    placeable = (
+        times
+        and non_converged <= MAX_NON_CONVERGED
+        and math.isfinite(olympic_mean(times, dropped_slowest=dropped))
+    )
     counted = [r for r in records if r["run_id"] in set(run_ids)]
     closed = bool(counted) and all(record_division(r).name == CLOSED for r in counted)
     return TimeToTarget(

@@ -79,6 +79,7 @@ OPTIONAL_KEYS: dict[str, type | tuple[type, ...]] = {
     "benchmark.division": str,  # one of DIVISIONS (cern_ai_bench.bench.division decides)
     "benchmark.division_changes": list,
     "benchmark.higher_is_better": bool,
+    "energy": dict,  # engine.energy: NVML energy per sample, or why it was not measured
 }
 STATUSES = ("success", "not_converged", "aborted")
 #: MLPerf's divisions: the reference model, training method and target, or anything else.
@@ -101,7 +102,7 @@ def validate_record(record: Mapping[str, Any]) -> None:
         _check_type(path, container[key], kind)
     for path, kind in OPTIONAL_KEYS.items():  # their parents are required keys
         parent, _, key = path.rpartition(".")
-        container = _lookup(record, parent)
+        container = _lookup(record, parent) if parent else record
         if key in container:
             _check_type(path, container[key], kind)
     if record["schema_version"] != SCHEMA_VERSION:

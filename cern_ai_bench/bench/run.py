@@ -48,6 +48,7 @@ _TRAINER_NOT_IN_HASH = (
     "device",
     "window_steps",
     "warmup_windows",
+    "energy_window_s",
 )
 _DATASET_NOT_IN_HASH = ("data_dir", "download", "workers")
 
@@ -262,6 +263,7 @@ def _build_record(
             "throughput_windows": result.throughput["windows"],
             "inference": inference,
         },
+        "energy": result.energy,
         "memory": {
             "peak_host_rss_bytes": _peak_host_rss_bytes(),
             "peak_device_bytes": int(torch.cuda.max_memory_allocated(device))

@@ -47,6 +47,14 @@ def format_summary(record: dict[str, Any], run_dir: Path | None = None) -> str:
         ),
         f"  parameters                {record['model']['parameters']:,}",
     ]
+    energy = record.get("energy") or {}
+    if energy.get("available"):
+        lines.append(
+            f"  GPU energy (training)     {_fmt(energy['joules_per_sample'], '.3g')} J/sample, "
+            f"{_fmt(energy['mean_power_w'], '.0f')} W over {energy['windows']} windows"
+            if energy["joules_per_sample"] is not None
+            else f"  GPU energy (training)     not measured: {energy['reason']}"
+        )
     if run_dir is not None:
         lines.append(f"  record                    {Path(run_dir) / 'record.json'}")
     return "\n".join(lines)

@@ -1,4 +1,4 @@
-"""Data-parallel set-up under ``torchrun`` (gloo on CPU, NCCL on GPU).
+"""Data-parallel set-up under ``torchrun`` or a submitit job (gloo on CPU, NCCL on GPU).
 
 Every rank sees the same device-side permutation and takes its contiguous share of each global
 batch, so a run with world size W and global batch B follows the same sample order as a
@@ -34,12 +34,29 @@ class DistInfo:
 
 
 def dist_info_from_env() -> DistInfo:
-    """``RANK``, ``WORLD_SIZE`` and ``LOCAL_RANK`` as set by torchrun (default: one process)."""
+    """``RANK``, ``WORLD_SIZE`` and ``LOCAL_RANK`` as set by torchrun (default: one process).
+
+    Inside a submitit task (Hydra's ``submitit_slurm`` or ``submitit_local`` launcher, e.g.
+    ``hydra/launcher=slurm_ddp``) these are first exported from submitit's job environment.
+    """
+    if "RANK" not in os.environ and os.environ.get("SUBMITIT_EXECUTOR"):
+        export_submitit_env()
     return DistInfo(
         rank=int(os.environ.get("RANK", 0)),
         world_size=int(os.environ.get("WORLD_SIZE", 1)),
         local_rank=int(os.environ.get("LOCAL_RANK", 0)),
     )
+
+
+def export_submitit_env() -> None:
+    """Set ``MASTER_ADDR``, ``MASTER_PORT``, ``RANK``, ``WORLD_SIZE`` and ``LOCAL_RANK`` from
+    the submitit task's environment (first host of the job, a port drawn from the job id).
+
+    ``CUDA_VISIBLE_DEVICES`` is left alone: each task picks ``cuda:LOCAL_RANK`` of its node.
+    """
+    from submitit.helpers import TorchDistributedEnvironment  # installed with the launcher
+
+    TorchDistributedEnvironment().export(set_cuda_visible_devices=False)
 
 
 def init_distributed(info: DistInfo, device: torch.device) -> None:

@@ -12,6 +12,7 @@ import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.distributed as dist
@@ -29,6 +30,7 @@ from cern_ai_bench.engine.checkpoint import (
 )
 from cern_ai_bench.engine.device import autocast
 from cern_ai_bench.engine.distributed import DistInfo
+from cern_ai_bench.engine.energy import open_energy_meter
 from cern_ai_bench.engine.protocol import Task
 from cern_ai_bench.engine.schedule import lr_at
 from cern_ai_bench.engine.throughput import WindowTimer
@@ -53,6 +55,7 @@ class TrainResult:
     stop_reason: str
     resumed_from_samples: int | None
     optimizer: str
+    energy: dict[str, Any]  # engine.energy: NVML joules per sample, or why not measured
 
 
 def make_optimizer(
@@ -152,7 +155,12 @@ def train(
             train_model, mode=None if compile_mode == "default" else compile_mode
         )
 
-    timer = WindowTimer(device, cfg.window_steps, cfg.warmup_windows, cfg.batch_size)
+    energy_meter, energy_unavailable = open_energy_meter(
+        device, world_size=dist_info.world_size, min_window_s=cfg.energy_window_s
+    )
+    timer = WindowTimer(
+        device, cfg.window_steps, cfg.warmup_windows, cfg.batch_size, energy=energy_meter
+    )
     loss_sum = torch.zeros((), device=device)
     loss_steps = 0
     first_step_s: float | None = None
@@ -291,4 +299,5 @@ def train(
         stop_reason=stop_reason,
         resumed_from_samples=resumed_from,
         optimizer=optimizer_name,
+        energy=energy_meter.summary() if energy_meter is not None else energy_unavailable or {},
     )

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from cern_ai_bench.engine.device import synchronize
+from cern_ai_bench.engine.energy import EnergyMeter
 
 
 @dataclass
@@ -25,6 +26,7 @@ class WindowTimer:
     window_steps: int
     warmup_windows: int
     samples_per_step: int
+    energy: EnergyMeter | None = None  # read at the same boundaries (GPU with NVML only)
     rates: list[float] = field(default_factory=list)
     _seen_windows: int = 0
     _steps: int = 0
@@ -35,6 +37,8 @@ class WindowTimer:
         """Start (or restart after an evaluation) the clock of the open window."""
         synchronize(self.device)  # timing boundary
         self._start = time.perf_counter()
+        if self.energy is not None:
+            self.energy.resume()
 
     def pause(self) -> None:
         """Stop the clock before an evaluation; the open window keeps its steps."""
@@ -42,6 +46,8 @@ class WindowTimer:
             synchronize(self.device)  # timing boundary: the queued steps belong to this window
             self._elapsed += time.perf_counter() - self._start
             self._start = None
+            if self.energy is not None:
+                self.energy.pause()
 
     def step(self) -> None:
         """Count one training step; close the window when it is full."""
@@ -52,8 +58,11 @@ class WindowTimer:
             synchronize(self.device)  # timing boundary
             now = time.perf_counter()
             elapsed = self._elapsed + now - self._start
-            if self._seen_windows >= self.warmup_windows and elapsed > 0:
+            steady = self._seen_windows >= self.warmup_windows
+            if steady and elapsed > 0:
                 self.rates.append(self.window_steps * self.samples_per_step / elapsed)
+            if self.energy is not None:
+                self.energy.end_window(self.window_steps * self.samples_per_step, steady=steady)
             self._seen_windows += 1
             self._steps = 0
             self._elapsed = 0.0

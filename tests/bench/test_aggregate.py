@@ -21,11 +21,12 @@ from tests.bench.records import reference_records
         ([5.0], 0, 5.0),
         ([1.0, 2.0, 3.0], 1, 2.5),  # a non-converged run is the slowest: only 1.0 dropped
         ([4.0, 2.0], 1, 4.0),  # 3 runs in all: the fastest goes
-        ([4.0], 1, 4.0),  # 2 runs in all: plain mean of the one time
+        ([4.0], 1, math.inf),  # 2 runs in all: nothing dropped, the missed run stays in
     ],
 )
 def test_olympic_mean(values, dropped, expected):
-    assert olympic_mean(values, dropped_slowest=dropped) == pytest.approx(expected, rel=1e-15)
+    result = olympic_mean(values, dropped_slowest=dropped)
+    assert result == (expected if math.isinf(expected) else pytest.approx(expected, rel=1e-15))
 
 
 @pytest.mark.parametrize(
@@ -91,6 +92,12 @@ def test_two_non_converged_runs_invalidate_the_result(make_run):
     assert not result.valid and set(result.invalid) == {"miss1", "miss2"}
     assert result.olympic_mean_s is None and result.spread is None
     assert any("2 runs did not reach the target; at most 1" in p for p in result.problems)
+
+
+def test_a_missed_run_of_two_cannot_be_dropped(make_run):
+    result = aggregate_time_to_target([make_run("r0", 10.0), make_run("miss", reached=False)])
+    assert result.dropped_slowest == 1 and result.times_s == (10.0,)
+    assert result.olympic_mean_s is None and result.spread is None and not result.valid
 
 
 def test_a_run_breaking_a_rule_is_not_averaged_and_invalidates_the_set(make_run):

@@ -84,6 +84,10 @@ def test_round_trip_and_infinity_becomes_null(tmp_path):
             "'benchmark.higher_is_better' should be bool, got int",
         ),
         (
+            lambda r: r.update(energy="n/a"),
+            "'energy' should be dict, got str",
+        ),
+        (
             lambda r: r["benchmark"].update(division_changes="lr"),
             "'benchmark.division_changes' should be list, got str",
         ),

@@ -137,6 +137,9 @@ def _config_row(
         target_reached=reached,
         peak_device_bytes=max(device_peaks) if device_peaks else None,
         peak_host_bytes=max(m["peak_host_rss_bytes"] for m in memory),
+        energy_j_per_sample=_mean(
+            (r.get("energy") or {}).get("joules_per_sample") for r in records
+        ),
         sweep=tuple((b, olympic_mean([s[b] for s in sweeps if b in s])) for b in batches),
         runs=tuple(
             RunPoint(run.path, m, t)

@@ -135,7 +135,7 @@ def olympic_mean(values: Sequence[float]) -> float:
         raise ValueError(f"olympic_mean got NaN or -inf among {list(values)}")
     finite = [v for v in values if v != math.inf]
     missed = len(values) - len(finite)
-    if missed > 1 or (missed and len(values) < 3) or not finite:
+    if missed > 1 or not finite:
         return math.inf
     return aggregate.olympic_mean(finite, dropped_slowest=missed)
 

@@ -87,6 +87,7 @@ class ConfigRow:
     target_reached: int  # runs that reached the target
     peak_device_bytes: int | None  # maximum over runs
     peak_host_bytes: int | None
+    energy_j_per_sample: float | None  # GPU training energy (NVML), olympic mean over runs
     sweep: tuple[tuple[int, float], ...]  # (batch, inference samples/s), olympic mean per batch
     runs: tuple[RunPoint, ...]
     variant: tuple[tuple[str, str], ...] = ()  # config keys telling apart otherwise equal rows
@@ -115,6 +116,7 @@ class ConfigRow:
             self._ttt_cell(),
             fmt_mib(self.peak_device_bytes),
             fmt_mib(self.peak_host_bytes),
+            fmt_number(self.energy_j_per_sample),
         ]
 
     def _ttt_cell(self) -> str:
@@ -180,6 +182,7 @@ def benchmark_columns(metric: str) -> list[str]:
         "time to target (s)",
         "peak device MiB",
         "peak host MiB",
+        "GPU energy J/sample",
     ]
 
 
