@@ -16,10 +16,6 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
-import logging
-import shutil
-import zipfile
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,18 +24,15 @@ import numpy as np
 
 from cern_ai_bench import __version__
 from cern_ai_bench.data.adc2021_io import adc2021_file_writer, first_problem
-from cern_ai_bench.data.files import atomic_path, atomic_write_text, sha256_of
+from cern_ai_bench.data.files import atomic_write_text, sha256_of
 from cern_ai_bench.data.l1_layout import N_SLOTS
+from cern_ai_bench.generate.chunk_folder import ChunkFolder, write_npz
 from cern_ai_bench.generate.jets_output import MANIFEST
-
-log = logging.getLogger(__name__)
 
 #: Version of the chunk file layout; a file of another version is regenerated.
 CHUNK_FORMAT = 1
 #: Events written to an output file at once.
 WRITE_BLOCK_EVENTS = 100_000
-#: Errors of reading a damaged ``.npz`` file (missing, truncated, not a zip, bad CRC, bad data).
-_READ_ERRORS = (OSError, ValueError, TypeError, KeyError, EOFError, zipfile.BadZipFile, zlib.error)
 
 
 @dataclass(frozen=True)
@@ -92,19 +85,17 @@ _COUNTERS: dict[str, type] = {
 }
 
 
-class L1ChunkStore:
+class L1ChunkStore(ChunkFolder[L1Chunk, L1ChunkResult]):
     """The work folder of one sample: one ``.npz`` file per finished chunk.
 
     Args:
         folder: ``<data_dir>/embedded_l1/<key>.partial`` (created on first save).
     """
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = Path(folder)
+    SAMPLE = "embedded L1"
 
-    def path(self, chunk: L1Chunk) -> Path:
-        """File of one chunk."""
-        return self.folder / f"chunk_{chunk.process}_{chunk.index:05d}.npz"
+    def file_name(self, chunk: L1Chunk) -> str:
+        return f"chunk_{chunk.process}_{chunk.index:05d}.npz"
 
     def save(self, chunk: L1Chunk, result: L1ChunkResult) -> None:
         """Write a finished chunk atomically."""
@@ -114,56 +105,26 @@ class L1ChunkStore:
             "particles": np.asarray(result.particles, np.float32),
             **{name: np.asarray(kind(getattr(result, name))) for name, kind in _COUNTERS.items()},
         }
-        # mkdir on every save: a concurrent run of the same sample may have removed the folder.
-        self.folder.mkdir(parents=True, exist_ok=True)
-        with atomic_path(self.path(chunk)) as tmp, tmp.open("wb") as handle:
-            np.savez_compressed(handle, **arrays)  # a handle: savez would append ".npz" to tmp
+        write_npz(self.new_file(chunk), arrays)
 
-    def load(self, chunk: L1Chunk) -> L1ChunkResult | None:
-        """The saved chunk, or None when there is none or it is damaged (then it is deleted)."""
-        path = self.path(chunk)
-        if not path.is_file():
-            return None
-        try:
-            result, problem = _read(path, chunk)
-        except _READ_ERRORS as error:
-            result, problem = None, f"unreadable ({type(error).__name__}: {error})"
-        if result is not None and problem is None:
-            return result
-        log.warning(
-            "embedded L1: chunk file %s is damaged (%s); generating it again", path, problem
-        )
-        path.unlink(missing_ok=True)
-        return None
-
-    def has(self, chunk: L1Chunk) -> bool:
-        """True when a valid saved chunk exists (a damaged one is deleted)."""
-        return self.load(chunk) is not None
-
-    def remove(self) -> None:
-        """Delete the work folder (the sample is complete)."""
-        shutil.rmtree(self.folder, ignore_errors=True)
-
-
-def _read(path: Path, chunk: L1Chunk) -> tuple[L1ChunkResult, str | None]:
-    """A chunk file's content and what is wrong with it (None when it is what ``chunk`` asks)."""
-    # An open handle: np.load(path) leaks the file when the zip is damaged.
-    with path.open("rb") as handle, np.load(handle, allow_pickle=False) as data:
-        version, seed = int(data["format"][()]), int(data["pythia_seed"][()])
-        result = L1ChunkResult(
-            particles=data["particles"],
-            **{name: kind(data[name][()]) for name, kind in _COUNTERS.items()},
-        )
-    if version != CHUNK_FORMAT:
-        return result, f"format {version}, expected {CHUNK_FORMAT}"
-    if seed != chunk.pythia_seed:
-        return result, f"Pythia seed {seed}, expected {chunk.pythia_seed}"
-    shape = (chunk.n_events, N_SLOTS, 4)
-    if result.particles.shape != shape or result.particles.dtype != np.float32:
-        found = f"{result.particles.dtype}{list(result.particles.shape)}"
-        return result, f"particles {found}, expected float32{list(shape)}"
-    problem = first_problem(result.particles)
-    return result, None if problem is None else problem[1]
+    def read(self, path: Path, chunk: L1Chunk) -> tuple[L1ChunkResult, str | None]:
+        # An open handle: np.load(path) leaks the file when the zip is damaged.
+        with path.open("rb") as handle, np.load(handle, allow_pickle=False) as data:
+            version, seed = int(data["format"][()]), int(data["pythia_seed"][()])
+            result = L1ChunkResult(
+                particles=data["particles"],
+                **{name: kind(data[name][()]) for name, kind in _COUNTERS.items()},
+            )
+        if version != CHUNK_FORMAT:
+            return result, f"format {version}, expected {CHUNK_FORMAT}"
+        if seed != chunk.pythia_seed:
+            return result, f"Pythia seed {seed}, expected {chunk.pythia_seed}"
+        shape = (chunk.n_events, N_SLOTS, 4)
+        if result.particles.shape != shape or result.particles.dtype != np.float32:
+            found = f"{result.particles.dtype}{list(result.particles.shape)}"
+            return result, f"particles {found}, expected float32{list(shape)}"
+        problem = first_problem(result.particles)
+        return result, None if problem is None else problem[1]
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
-import logging
-import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,12 +22,11 @@ from cern_ai_bench.data.calochallenge_io import read_showers, shower_file_writer
 from cern_ai_bench.data.errors import DataError
 from cern_ai_bench.data.files import atomic_write_text, sha256_of
 from cern_ai_bench.data.shower_schema import ShowerArrays
+from cern_ai_bench.generate.chunk_folder import ChunkFolder
 from cern_ai_bench.generate.jets_output import MANIFEST
 
 if TYPE_CHECKING:
     from cern_ai_bench.generate.showers import ShowerChunk
-
-log = logging.getLogger(__name__)
 
 #: The two files of a sample, in plan order.
 SPLITS: tuple[str, ...] = ("train", "reference")
@@ -39,7 +36,7 @@ FILE_NAMES: dict[str, str] = {
 }
 
 
-class ShowerChunkStore:
+class ShowerChunkStore(ChunkFolder["ShowerChunk", ShowerArrays]):
     """The work folder of one sample: one CaloChallenge file per finished chunk.
 
     Args:
@@ -47,46 +44,27 @@ class ShowerChunkStore:
         geometry: the sample's geometry (chunk files are validated against it).
     """
 
+    SAMPLE = "embedded showers"
+    AGAIN = "simulating it again"
+    READ_ERRORS = (DataError,)
+
     def __init__(self, folder: Path, geometry: CaloGeometry) -> None:
-        self.folder = Path(folder)
+        super().__init__(folder)
         self.geometry = geometry
 
-    def path(self, chunk: ShowerChunk) -> Path:
-        return self.folder / f"{chunk.split}_{chunk.index:05d}.hdf5"
+    def file_name(self, chunk: ShowerChunk) -> str:
+        return f"{chunk.split}_{chunk.index:05d}.hdf5"
 
     def save(self, chunk: ShowerChunk, arrays: ShowerArrays) -> None:
         """Write a finished chunk atomically."""
-        # mkdir on every save: a concurrent run of the same sample may have removed the folder.
-        self.folder.mkdir(parents=True, exist_ok=True)
         # Fastest gzip: these files are temporary, and written while the workers simulate.
-        write_showers(self.path(chunk), arrays.incident_energy, arrays.showers, gzip_level=1)
+        write_showers(self.new_file(chunk), arrays.incident_energy, arrays.showers, gzip_level=1)
 
-    def load(self, chunk: ShowerChunk) -> ShowerArrays | None:
-        """The saved chunk, or None when there is none or it is damaged (then it is deleted)."""
-        path = self.path(chunk)
-        if not path.is_file():
-            return None
-        try:
-            arrays = read_showers(path, self.geometry)
-        except DataError as error:
-            problem = str(error)
-        else:
-            if len(arrays) == chunk.n_showers:
-                return arrays
-            problem = f"{len(arrays)} showers, expected {chunk.n_showers}"
-        log.warning(
-            "embedded showers: chunk file %s is damaged (%s); simulating it again", path, problem
-        )
-        path.unlink(missing_ok=True)
-        return None
-
-    def has(self, chunk: ShowerChunk) -> bool:
-        """True when a valid saved chunk exists (a damaged one is deleted)."""
-        return self.load(chunk) is not None
-
-    def remove(self) -> None:
-        """Delete the work folder (the sample is complete)."""
-        shutil.rmtree(self.folder, ignore_errors=True)
+    def read(self, path: Path, chunk: ShowerChunk) -> tuple[ShowerArrays, str | None]:
+        arrays = read_showers(path, self.geometry)
+        if len(arrays) != chunk.n_showers:
+            return arrays, f"{len(arrays)} showers, expected {chunk.n_showers}"
+        return arrays, None
 
 
 def publish_showers(

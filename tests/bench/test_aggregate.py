@@ -144,3 +144,13 @@ def test_committed_records_without_a_target_give_no_time():
         record["run_id"]: ("benchmark.quality_target is null: not a time-to-target run",)
     }
     assert not result.valid
+
+
+def test_committed_quick_suite_seeds_give_an_olympic_mean_time_to_target():
+    paths = [p for p in reference_records() if p.name.startswith("quick_trigger_mlp_seed")]
+    records = [json.loads(p.read_text()) for p in paths]
+    result = aggregate_time_to_target(records, min_runs=5)
+    times = sorted(r["timing"]["time_to_target_s"] for r in records)
+    assert len(records) == 5 and result.valid and result.division == "closed"
+    assert result.olympic_mean_s == pytest.approx(sum(times[1:4]) / 3)
+    assert result.spread["min"] == times[0] and result.spread["max"] == times[-1]

@@ -45,6 +45,8 @@ def test_throughput_suite_shortens_the_schedule_so_it_is_open():
         ),
         "trigger_pfn": ("trainer.max_steps=300 (reference 0)",),
         "trigger_particle_transformer": ("trainer.max_steps=100 (reference 0)",),
+        "fastsim_cvae": ("trainer.max_steps=300 (reference 0)",),
+        "fastsim_flow_matching": ("trainer.max_steps=200 (reference 0)",),
         "anomaly_vae": ("trainer.max_steps=300 (reference 0)",),
     }
 

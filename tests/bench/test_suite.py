@@ -35,14 +35,21 @@ def test_every_benchmark_of_every_suite_is_a_valid_config(name: str) -> None:
         validate_config(cfg)
 
 
-def test_quick_covers_the_three_use_cases() -> None:
+@pytest.mark.parametrize("name", ["quick", "throughput"])
+def test_quick_and_throughput_cover_the_three_use_cases(name: str) -> None:
     tasks = {
         o.split("=")[1]
-        for ov in load_suite("quick").benchmarks.values()
+        for ov in load_suite(name).benchmarks.values()
         for o in ov
-        if "task=" in o
+        if o.startswith("task=")
     }
     assert tasks == {"trigger", "fastsim", "anomaly"}
+
+
+def test_throughput_has_no_quality_target() -> None:
+    for overrides in load_suite("throughput").benchmarks.values():
+        assert not any(o.startswith("trainer.target=") for o in overrides)
+        assert any(o.startswith("trainer.max_steps=") for o in overrides)
 
 
 def test_command_line_parsing() -> None:
