@@ -157,6 +157,9 @@ class BenchmarkConfig:
     latency_warmup: int = 20
     throughput_batch: int = 4096
     throughput_iters: int = 20
+    #: Further batch sizes whose inference throughput is measured (the report's
+    #: throughput-vs-batch plot); fastsim's generation timings are its own sweep.
+    sweep_batches: list[int] = field(default_factory=lambda: [16, 64, 256, 1024])
 
 
 @dataclass

@@ -39,6 +39,12 @@ def _range_problems(cfg: MainConfig) -> list[str]:
         (b.latency_warmup >= 0, "benchmark.latency_warmup", b.latency_warmup, ">= 0"),
         (b.throughput_batch >= 1, "benchmark.throughput_batch", b.throughput_batch, ">= 1"),
         (b.throughput_iters >= 1, "benchmark.throughput_iters", b.throughput_iters, ">= 1"),
+        (
+            all(batch >= 1 for batch in b.sweep_batches),
+            "benchmark.sweep_batches",
+            list(b.sweep_batches),
+            "batch sizes >= 1",
+        ),
     ]
     problems = [f"{key}={value!r} must be {rule}" for ok, key, value, rule in checks if not ok]
     return problems + _shower_range_problems(cfg) + _anomaly_range_problems(cfg)

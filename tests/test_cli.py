@@ -42,6 +42,8 @@ def test_main_job_generates_trains_evaluates_and_writes_a_record(data_dir, tmp_p
     assert 0 <= record["quality"]["test"]["accuracy"] <= 1
     assert record["timing"]["inference"]["latency_batch_1"]["p50_ms"] > 0
     assert record["energy"]["reason"] == "no NVIDIA GPU: training on cpu"
+    sweep = record["timing"]["inference"]["sweep_samples_per_s"]
+    assert list(sweep) == ["16", "64", "256", "1024"] and min(sweep.values()) > 0
     assert "test accuracy" in done.stdout and str(run_dir / "record.json") in done.stdout
 
 

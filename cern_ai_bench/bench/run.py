@@ -75,7 +75,8 @@ def _peak_host_rss_bytes() -> int:
 def _inference_timings(
     model, task, bench: BenchmarkConfig, device: torch.device, precision
 ) -> dict[str, Any]:
-    """Latency at batch 1 and throughput at a large batch, eager, at the run's precision."""
+    """Latency at batch 1 and throughput at a large batch and over the batch-size sweep, eager,
+    at the run's precision."""
     model = task.inference_module(model)  # what a user calls: the classifier, or generation
     with autocast(device, precision):
         latency = latency_summary(
@@ -92,10 +93,21 @@ def _inference_timings(
             warmup=2,
             device=device,
         )
+        sweep = {
+            str(batch): throughput(
+                model,
+                task.example_inputs(batch),
+                iters=bench.throughput_iters,
+                warmup=2,
+                device=device,
+            )
+            for batch in sorted(set(bench.sweep_batches))
+        }
     return {
         "latency_batch_1": latency,
         "throughput_batch": bench.throughput_batch,
         "throughput_samples_per_s": rate,
+        "sweep_samples_per_s": sweep,  # batch size (JSON key) -> samples/s
         "precision": precision.value,
         "compiled": False,  # inference is timed on the eager module
     }

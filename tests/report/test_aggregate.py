@@ -71,6 +71,9 @@ def test_rows_carry_their_records_numbers(reference):
                 assert row.time_to_target_s == pytest.approx(olympic(times))
             p50 = olympic([1e3 / i["latency_batch_1"]["p50_ms"] for i in inference])
             assert dict(row.sweep)[1] == pytest.approx(p50)
+            for batch in {b for i in inference for b in i.get("sweep_samples_per_s", {})}:
+                rates = [i["sweep_samples_per_s"][batch] for i in inference]
+                assert dict(row.sweep)[int(batch)] == pytest.approx(olympic(rates))
 
 
 def test_look_alike_rows_name_the_setting_that_differs(reference):

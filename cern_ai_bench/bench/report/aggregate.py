@@ -156,7 +156,8 @@ def _or_inf(value: float | None) -> float:
 def _sweep(timing: Mapping[str, Any]) -> dict[int, float]:
     """Inference samples/s by batch size from what the record measured.
 
-    Batch 1 is 1000 / p50 latency (ms); the large batch is the inference throughput; fastsim
+    Batch 1 is 1000 / p50 latency (ms); the large batch is the inference throughput; the
+    sweep's batches (``timing.inference.sweep_samples_per_s``) are measured alone; fastsim
     records add their shower-generation timings (``timing.generation.model``) at other batches.
     """
     sweep: dict[int, float] = {}
@@ -167,5 +168,7 @@ def _sweep(timing: Mapping[str, Any]) -> dict[int, float]:
     inference = timing["inference"]
     if inference["latency_batch_1"]["p50_ms"] > 0:
         sweep[1] = 1e3 / inference["latency_batch_1"]["p50_ms"]
+    for batch, rate in (inference.get("sweep_samples_per_s") or {}).items():
+        sweep[int(batch)] = rate
     sweep[inference["throughput_batch"]] = inference["throughput_samples_per_s"]
     return dict(sorted(sweep.items()))
