@@ -134,6 +134,14 @@ def _tidy_log_axes(ax: Axes) -> None:
         axis.set_minor_locator(NullLocator())
 
 
+#: Differing settings a legend entry names (more would overflow the plot).
+_LEGEND_SETTINGS = 1
+
+
+def _short(value: str, limit: int = 16) -> str:
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
 def _legend_label(row: ConfigRow, table: BenchmarkTable) -> str:
     config = row.config
     parts = [
@@ -145,8 +153,11 @@ def _legend_label(row: ConfigRow, table: BenchmarkTable) -> str:
         parts.append(f"{config.threads} thr")
     if table.mixed_data:
         parts.append(config.data.split(" / ")[0])
-    parts += [f"{key.rsplit('.', 1)[-1]}={value}" for key, value in row.variant]
-    return " · ".join(parts)
+    variant = [f"{key.rsplit('.', 1)[-1]}={_short(value)}" for key, value in row.variant]
+    if len(variant) > _LEGEND_SETTINGS:  # the table row names them all
+        more = len(variant) - _LEGEND_SETTINGS
+        variant = [*variant[:_LEGEND_SETTINGS], f"+{more} more settings"]
+    return " · ".join(parts + variant)
 
 
 def _style(index: int) -> dict[str, str]:
