@@ -24,12 +24,10 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
-import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from cern_ai_bench.data.hls4ml_columns import JET_FEATURE_NAMES, N_CONSTITUENT_COLUMNS
 from cern_ai_bench.data.schema import HLS4ML_CLASSES
@@ -39,7 +37,7 @@ from cern_ai_bench.generate.jets_output import JetSample, is_complete, publish_s
 from cern_ai_bench.generate.jets_physics import MAX_PYTHIA_SEED, PHYSICS, PHYSICS_VERSION
 from cern_ai_bench.generate.jets_pythia import ChunkResult, ChunkTask, generate_chunk
 from cern_ai_bench.generate.parameters import check_int, sample_key
-from cern_ai_bench.generate.pool import cpu_count, run_chunks
+from cern_ai_bench.generate.pool import cpu_count, run_missing_chunks
 
 log = logging.getLogger(__name__)
 
@@ -180,47 +178,29 @@ def _collect_chunks(
             classes[result.label][key] += getattr(result, key)
         classes[result.label]["jets"] += len(result.features)
 
-    missing = []
-    for task in tasks:
-        if (saved := store.load(task)) is None:
-            missing.append(task)
-        else:
+    def reuse(task: ChunkTask) -> bool:
+        if (saved := store.load(task)) is not None:
             take(saved)
-    generated = sum(task.n_jets for task in missing)
-    if len(missing) < len(tasks):
-        log.info(
-            "embedded jets: resuming, reused %d of %d chunks (%d of %d jets) from %s",
-            len(tasks) - len(missing),
-            len(tasks),
-            total - generated,
-            total,
-            store.folder,
-        )
-    start = time.perf_counter()
-    with tqdm(
-        total=total,
-        initial=total - generated,
-        desc="embedded jets",
+        return saved is not None
+
+    def keep(task: ChunkTask, result: ChunkResult) -> None:
+        store.save(task, result)
+        take(result)
+
+    run = run_missing_chunks(
+        generate_chunk,
+        tasks,
+        done=reuse,
+        save=keep,
+        workers=workers,
+        progress=progress,
+        what="embedded jets",
+        label="embedded-jet",
+        entry_point="ensure_embedded_jets",
         unit="jet",
-        disable=not progress,
-    ) as bar:
-        for task, result in run_chunks(
-            generate_chunk,
-            missing,
-            workers=workers,
-            label="embedded-jet",
-            entry_point="ensure_embedded_jets",
-        ):
-            store.save(task, result)
-            take(result)
-            bar.update(task.n_jets)
-    seconds = time.perf_counter() - start
-    statistics = {
-        "classes": classes,
-        "workers": workers,
-        "chunks_reused": len(tasks) - len(missing),
-        # Of this run only (a resumed run's earlier runs are in the per-class seconds).
-        "wall_seconds": round(seconds, 3),
-        "jets_per_second": round(generated / seconds, 3) if generated and seconds > 0 else None,
-    }
-    return JetSample(features, constituents, labels, statistics)
+        size=lambda task: task.n_jets,
+        folder=store.folder,
+    )
+    # The run's timings are of this run only (a resumed run's earlier runs are in the per-class
+    # seconds).
+    return JetSample(features, constituents, labels, {"classes": classes, **run})

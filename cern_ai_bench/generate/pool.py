@@ -1,9 +1,8 @@
 """Run the chunks of an embedded generator in this process or in spawned worker processes.
 
-Shared by the jet (:mod:`cern_ai_bench.generate.jets`) and shower
-(:mod:`cern_ai_bench.generate.showers`) generators: they plan fixed chunks, hand them to
-:func:`run_chunks` and store each result as it arrives, so their output does not depend on the
-number of workers nor on the completion order.
+Shared by the jet, shower, L1 and LHCO generators: they plan fixed chunks, hand the ones not
+done yet to :func:`run_missing_chunks` and store each result as it arrives, so their output does
+not depend on the number of workers, on the completion order nor on interruptions.
 """
 
 from __future__ import annotations
@@ -15,6 +14,8 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
+from operator import attrgetter
+from pathlib import Path
 from typing import Any, TypeVar
 
 from tqdm.auto import tqdm
@@ -91,43 +92,48 @@ def run_missing_chunks(
     what: str,
     label: str,
     entry_point: str,
+    unit: str = "event",
+    size: Callable[[Chunk], int] = attrgetter("n_events"),
+    folder: Path | None = None,
 ) -> dict[str, Any]:
-    """Run every chunk that is not ``done`` yet, with a progress bar over events; return the
-    statistics of this run (a resumed run's earlier chunks were timed by the run that made
-    them).
+    """Run every chunk that is not ``done`` yet, with a progress bar over ``unit``; return the
+    statistics of this run, keyed by ``unit`` (``events_per_second``; a resumed run's earlier
+    chunks were timed by the run that made them).
 
-    Chunks carry their size as ``n_events``. ``save`` stores each result as it arrives (None
-    when ``work`` stores it itself); ``what`` names the sample in the bar and the resume
-    message; ``label`` and ``entry_point`` are as in :func:`run_chunks`.
+    ``done`` is called once per chunk, in order, before any work starts (so it may also take in
+    a saved result); ``size`` gives a chunk's number of ``unit`` (default: its ``n_events``).
+    ``save`` handles each result as it arrives (None when ``work`` stores it itself); ``what``
+    names the sample in the bar and the resume message, which also names the work ``folder``
+    when given; ``label`` and ``entry_point`` are as in :func:`run_chunks`.
     """
     missing = [chunk for chunk in chunks if not done(chunk)]
-    total = sum(chunk.n_events for chunk in chunks)  # type: ignore[attr-defined]
-    todo = sum(chunk.n_events for chunk in missing)  # type: ignore[attr-defined]
+    total = sum(map(size, chunks))
+    todo = sum(map(size, missing))
     if len(missing) < len(chunks):
         log.info(
-            "%s: resuming, reused %d of %d chunks (%d of %d events)",
+            "%s: resuming, reused %d of %d chunks (%d of %d %ss)%s",
             what,
             len(chunks) - len(missing),
             len(chunks),
             total - todo,
             total,
+            unit,
+            "" if folder is None else f" from {folder}",
         )
     start = time.perf_counter()
-    with tqdm(
-        total=total, initial=total - todo, desc=what, unit="event", disable=not progress
-    ) as bar:
+    with tqdm(total=total, initial=total - todo, desc=what, unit=unit, disable=not progress) as bar:
         for chunk, result in run_chunks(
             work, missing, workers=workers, label=label, entry_point=entry_point
         ):
             if save is not None:
                 save(chunk, result)
-            bar.update(chunk.n_events)  # type: ignore[attr-defined]
+            bar.update(size(chunk))
     wall = time.perf_counter() - start
     return {
         "workers": workers,
         "chunks": len(chunks),
         "chunks_reused": len(chunks) - len(missing),
-        "events_generated_this_run": todo,
+        f"{unit}s_generated_this_run": todo,
         "wall_seconds": round(wall, 3),
-        "events_per_second": round(todo / wall, 3) if todo and wall > 0 else None,
+        f"{unit}s_per_second": round(todo / wall, 3) if todo and wall > 0 else None,
     }

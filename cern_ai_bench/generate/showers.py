@@ -35,14 +35,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from cern_ai_bench.data.calo_geometry import CaloGeometry, get_geometry
 from cern_ai_bench.data.schema import SchemaError
 from cern_ai_bench.data.shower_schema import ShowerArrays
 from cern_ai_bench.generate.jets_output import is_complete
 from cern_ai_bench.generate.parameters import GeneratorParameterError, check_int, sample_key
-from cern_ai_bench.generate.pool import cpu_count, run_chunks
+from cern_ai_bench.generate.pool import cpu_count, run_missing_chunks
 from cern_ai_bench.generate.showers_output import (
     FILE_NAMES,
     SPLITS,
@@ -229,48 +228,33 @@ def _simulate(
     store: ShowerChunkStore, chunks: list[ShowerChunk], *, workers: int, progress: bool
 ) -> dict[str, Any]:
     """Simulate (and save) every chunk the store lacks; return this run's statistics."""
-    missing = [chunk for chunk in chunks if not store.has(chunk)]
-    total = sum(chunk.n_showers for chunk in chunks)
-    todo = sum(chunk.n_showers for chunk in missing)
-    if len(missing) < len(chunks):
-        log.info(
-            "embedded showers: resuming, reused %d of %d chunks (%d of %d showers) from %s",
-            len(chunks) - len(missing),
-            len(chunks),
-            total - todo,
-            total,
-            store.folder,
-        )
-    simulation_seconds = 0.0
-    start = time.perf_counter()
-    with tqdm(
-        total=total,
-        initial=total - todo,
-        desc=f"embedded showers ({store.geometry.name})",
+    simulator_seconds: list[float] = []
+
+    def save(chunk: ShowerChunk, result: tuple[ShowerArrays, float]) -> None:
+        store.save(chunk, result[0])
+        simulator_seconds.append(result[1])
+
+    run = run_missing_chunks(
+        simulate_chunk,
+        chunks,
+        done=store.has,
+        save=save,
+        workers=workers,
+        progress=progress,
+        what=f"embedded showers ({store.geometry.name})",
+        label="embedded-shower",
+        entry_point="ensure_embedded_showers",
         unit="shower",
-        disable=not progress,
-    ) as bar:
-        for chunk, (arrays, seconds) in run_chunks(
-            simulate_chunk,
-            missing,
-            workers=workers,
-            label="embedded-shower",
-            entry_point="ensure_embedded_showers",
-        ):
-            store.save(chunk, arrays)
-            simulation_seconds += seconds
-            bar.update(chunk.n_showers)
-    wall = time.perf_counter() - start
+        size=lambda chunk: chunk.n_showers,
+        folder=store.folder,
+    )
     # Of this run only: a resumed run's earlier chunks were timed by the run that made them.
+    simulated, seconds = run.pop("showers_generated_this_run"), sum(simulator_seconds, 0.0)
     return {
-        "workers": workers,
-        "chunks": len(chunks),
-        "chunks_reused": len(chunks) - len(missing),
-        "showers_simulated": todo,
-        "wall_seconds": round(wall, 3),
-        "simulator_seconds": round(simulation_seconds, 3),
-        "simulator_ms_per_shower": round(1e3 * simulation_seconds / todo, 4) if todo else None,
-        "showers_per_second": round(todo / wall, 3) if todo and wall > 0 else None,
+        **run,
+        "showers_simulated": simulated,
+        "simulator_seconds": round(seconds, 3),
+        "simulator_ms_per_shower": round(1e3 * seconds / simulated, 4) if simulated else None,
     }
 
 

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import cern_ai_bench.generate.jets as jets_module
+import cern_ai_bench.generate.pool as pool_module
 from cern_ai_bench.data.files import sha256_of
 from cern_ai_bench.generate.jets import (
     JETS_PER_CHUNK,
@@ -221,15 +222,15 @@ def test_interrupted_run_resumes(
     assert saved == ["chunk_g_0000.npz", "chunk_g_0001.npz", "chunk_g_0002.npz", "chunk_q_0000.npz"]
 
     bars: list[dict[str, object]] = []
-    real_tqdm = jets_module.tqdm
+    real_tqdm = pool_module.tqdm
 
     def recording_tqdm(*args: object, **kwargs: object) -> object:
         bars.append(kwargs)
         return real_tqdm(*args, **kwargs)
 
-    monkeypatch.setattr(jets_module, "tqdm", recording_tqdm)
+    monkeypatch.setattr(pool_module, "tqdm", recording_tqdm)
     calls = install_fake(monkeypatch)
-    with caplog.at_level("INFO", logger=jets_module.__name__):
+    with caplog.at_level("INFO", logger=pool_module.__name__):
         folder = ensure_embedded_jets(tmp_path / "data", **SMALL)
 
     # Only the missing chunks ran; the bar started at the jets already done.

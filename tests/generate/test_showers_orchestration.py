@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+import cern_ai_bench.generate.pool as pool_module
 import cern_ai_bench.generate.showers as showers_module
 from cern_ai_bench.data.calo_geometry import get_geometry
 from cern_ai_bench.data.calochallenge import read_showers
@@ -175,7 +176,7 @@ def test_interrupted_run_resumes(
     ]
 
     calls = count_chunks(monkeypatch)
-    with caplog.at_level(logging.INFO, logger=showers_module.__name__):
+    with caplog.at_level(logging.INFO, logger=pool_module.__name__):
         paths = run(tmp_path / "data", standin.standin_simulator)
     assert [(c.split, c.index) for c in calls] == [("reference", 0), ("reference", 1)]
     assert "reused 3 of 5 chunks (7 of 12 showers)" in caplog.text
