@@ -13,6 +13,7 @@ import logging
 import shutil
 import zipfile
 import zlib
+from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import ClassVar, Generic, TypeVar
 
@@ -35,7 +36,7 @@ NPZ_READ_ERRORS: tuple[type[Exception], ...] = (
 )
 
 
-class ChunkFolder(Generic[Chunk, Result]):
+class ChunkFolder(ABC, Generic[Chunk, Result]):
     """One sample's work folder, one file per finished chunk; subclasses name and read the files.
 
     Subclasses set :attr:`SAMPLE`, :attr:`AGAIN` and :attr:`READ_ERRORS`, and implement
@@ -56,13 +57,13 @@ class ChunkFolder(Generic[Chunk, Result]):
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
 
+    @abstractmethod
     def file_name(self, chunk: Chunk) -> str:
         """Name of a chunk's file in the folder."""
-        raise NotImplementedError
 
+    @abstractmethod
     def read(self, path: Path, chunk: Chunk) -> tuple[Result | None, str | None]:
         """A chunk file's content and what is wrong with it (None when it is what ``chunk`` asks)."""
-        raise NotImplementedError
 
     def path(self, chunk: Chunk) -> Path:
         """File of one chunk."""
