@@ -164,11 +164,10 @@ def aggregate_time_to_target(
         run_ids.append(record["run_id"])
         times.append(float(record["timing"]["time_to_target_s"]))
     dropped = min(non_converged, MAX_NON_CONVERGED)
-    placeable = (
-        times
-        and non_converged <= MAX_NON_CONVERGED
-        and math.isfinite(olympic_mean(times, dropped_slowest=dropped))
-    )
+    mean = None
+    if times and non_converged <= MAX_NON_CONVERGED:
+        mean = olympic_mean(times, dropped_slowest=dropped)
+    placeable = mean is not None and math.isfinite(mean)
     counted = [r for r in records if r["run_id"] in set(run_ids)]
     closed = bool(counted) and all(record_division(r).name == CLOSED for r in counted)
     return TimeToTarget(
@@ -178,7 +177,7 @@ def aggregate_time_to_target(
         times_s=tuple(times),
         invalid=invalid,
         dropped_slowest=dropped,
-        olympic_mean_s=olympic_mean(times, dropped_slowest=dropped) if placeable else None,
+        olympic_mean_s=mean if placeable else None,
         spread=summarise_runs(times, dropped_slowest=dropped) if placeable else None,
         division=CLOSED if closed else OPEN,
         problems=tuple(set_problems(records, min_runs=min_runs, division=division)),

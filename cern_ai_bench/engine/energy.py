@@ -158,14 +158,14 @@ def _nvml_handle(pynvml: Any, device: torch.device) -> Any:
 
 def open_energy_meter(
     device: torch.device, *, world_size: int = 1, min_window_s: float = MIN_WINDOW_S
-) -> tuple[EnergyMeter | None, dict[str, Any] | None]:
-    """``(meter, None)`` when ``device``'s energy can be read, else ``(None, why not)``."""
+) -> EnergyMeter | dict[str, Any]:
+    """A meter when ``device``'s energy can be read, else the record's entry saying why not."""
     if device.type != "cuda":
-        return None, unavailable(f"no NVIDIA GPU: training on {device.type}")
+        return unavailable(f"no NVIDIA GPU: training on {device.type}")
     try:
         import pynvml  # optional dependency: nvidia-ml-py
     except ImportError:
-        return None, unavailable("nvidia-ml-py is not installed (pip install cern-ai-bench[gpu])")
+        return unavailable("nvidia-ml-py is not installed (pip install cern-ai-bench[gpu])")
     try:
         pynvml.nvmlInit()
         handle = _nvml_handle(pynvml, device)
@@ -173,5 +173,5 @@ def open_energy_meter(
         counter.read_mj()  # NotSupported before Volta
     except Exception as error:  # pynvml.NVMLError and its subclasses, a missing UUID
         log.warning("GPU energy not measured: %s", error)
-        return None, unavailable(f"NVML energy counter not readable: {error}")
-    return EnergyMeter(counter, min_window_s=min_window_s, world_size=world_size), None
+        return unavailable(f"NVML energy counter not readable: {error}")
+    return EnergyMeter(counter, min_window_s=min_window_s, world_size=world_size)

@@ -30,7 +30,7 @@ from cern_ai_bench.engine.checkpoint import (
 )
 from cern_ai_bench.engine.device import autocast
 from cern_ai_bench.engine.distributed import DistInfo
-from cern_ai_bench.engine.energy import open_energy_meter
+from cern_ai_bench.engine.energy import EnergyMeter, open_energy_meter
 from cern_ai_bench.engine.protocol import Task
 from cern_ai_bench.engine.schedule import lr_at
 from cern_ai_bench.engine.throughput import WindowTimer
@@ -155,9 +155,10 @@ def train(
             train_model, mode=None if compile_mode == "default" else compile_mode
         )
 
-    energy_meter, energy_unavailable = open_energy_meter(
+    energy = open_energy_meter(
         device, world_size=dist_info.world_size, min_window_s=cfg.energy_window_s
     )
+    energy_meter = energy if isinstance(energy, EnergyMeter) else None
     timer = WindowTimer(
         device, cfg.window_steps, cfg.warmup_windows, cfg.batch_size, energy=energy_meter
     )
@@ -299,5 +300,5 @@ def train(
         stop_reason=stop_reason,
         resumed_from_samples=resumed_from,
         optimizer=optimizer_name,
-        energy=energy_meter.summary() if energy_meter is not None else energy_unavailable or {},
+        energy=energy_meter.summary() if energy_meter is not None else energy,
     )

@@ -103,8 +103,7 @@ def test_the_throughput_timer_drives_the_meter_at_its_window_boundaries():
 
 
 def test_no_meter_without_an_nvidia_gpu():
-    meter, why = open_energy_meter(torch.device("cpu"))
-    assert meter is None
+    why = open_energy_meter(torch.device("cpu"))
     assert why == {"available": False, "source": None, "reason": "no NVIDIA GPU: training on cpu"}
 
 
@@ -140,8 +139,9 @@ def _fake_pynvml(monkeypatch, *, energy_error=None):
 def test_nvml_counter_is_found_by_the_gpu_uuid(monkeypatch):
     _fake_cuda(monkeypatch, "3f1c9a2e-0000-1111-2222-333344445555")
     calls = _fake_pynvml(monkeypatch)
-    meter, why = open_energy_meter(torch.device("cuda", 1), world_size=2)
-    assert why is None and meter.world_size == 2 and meter.min_window_s == 60.0
+    meter = open_energy_meter(torch.device("cuda", 1), world_size=2)
+    assert isinstance(meter, EnergyMeter)
+    assert meter.world_size == 2 and meter.min_window_s == 60.0
     assert meter.counter.name == "Fake H100" and meter.counter.read_mj() == 123_456
     assert calls[-1] == ("handle", "GPU-3f1c9a2e-0000-1111-2222-333344445555")
 
@@ -149,12 +149,15 @@ def test_nvml_counter_is_found_by_the_gpu_uuid(monkeypatch):
 def test_a_gpu_without_an_energy_counter_is_reported(monkeypatch):
     _fake_cuda(monkeypatch, "GPU-abc")
     _fake_pynvml(monkeypatch, energy_error="Not Supported")
-    meter, why = open_energy_meter(torch.device("cuda", 0))
-    assert meter is None and not why["available"]
-    assert why["reason"] == "NVML energy counter not readable: Not Supported"
+    why = open_energy_meter(torch.device("cuda", 0))
+    assert why == {
+        "available": False,
+        "source": None,
+        "reason": "NVML energy counter not readable: Not Supported",
+    }
 
 
 def test_missing_nvidia_ml_py_is_reported(monkeypatch):
     monkeypatch.setitem(sys.modules, "pynvml", None)  # import raises ImportError
-    meter, why = open_energy_meter(torch.device("cuda", 0))
-    assert meter is None and "nvidia-ml-py is not installed" in why["reason"]
+    why = open_energy_meter(torch.device("cuda", 0))
+    assert not why["available"] and "nvidia-ml-py is not installed" in why["reason"]
